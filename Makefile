@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a step.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := registry.settings
+
+# The first Python 3.12+ on this machine: python3.13, python3.12, python3, then pyenv's.
+FIND_PYTHON = for c in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    command -v $$c; exit 0; fi; done; exit 1
+
+.PHONY: help run test setup messages lint format check ci-checks demo clean
+
+help:
+	@echo "make run    set up, load reference and demo data, serve on http://127.0.0.1:$(PORT)/"
+	@echo "make test   set up and run the whole test suite"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@python=$$($(FIND_PYTHON)) || { echo "Python 3.12 or newer is needed and was not found (tried python3.13, python3.12, python3, ~/.pyenv). Install it, e.g. 'apt-get install python3.12' or 'pyenv install 3.12'." >&2; exit 1; }; \
+	echo "Using $$python ($$($$python --version))"; \
+	$$python -m venv $(VENV) || { echo "Could not create a virtual environment: install the venv module (apt-get install python3-venv)." >&2; exit 1; }
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+setup: $(VENV)/.installed messages
+
+# Compiles the committed .po catalogues with Babel, so no system gettext is needed.
+messages: $(VENV)/.installed
+	@$(PY) -m registry.i18n compile
+
+run: setup
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py load_reference
+	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py demo_users
+	@echo "Serving on http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops)"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: setup
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles test-output

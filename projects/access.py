@@ -1,0 +1,116 @@
+"""Who may see and do what in the pool: the one place the admin, the API, the import and
+the workflow ask. Each rule exists as a queryset filter and as an object check, and the
+object checks are written in terms of the same memberships so the two always agree."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from projects.models import Participation, Project
+from registry.roles import MANAGER, OFFICER, PARTNER, REVIEWER, STAFF_ROLES
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role groups of a user (cached on the user object for the request)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_registry_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._registry_roles = cached
+    return cached
+
+
+def member_partner_ids(user) -> frozenset[int]:
+    """The institutions a user acts for."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_registry_partner_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.values_list("partner_id", flat=True))
+        user._registry_partner_ids = cached
+    return cached
+
+
+def is_superuser(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def sees_whole_pool(user) -> bool:
+    return is_superuser(user) or bool(user_roles(user) & {REVIEWER, MANAGER})
+
+
+def is_staff_member(user) -> bool:
+    """Office staff (officers, reviewers, managers, administrators), as opposed to partners."""
+    return is_superuser(user) or bool(user_roles(user) & STAFF_ROLES)
+
+
+def is_partner_only(user) -> bool:
+    """A partner user: sees partner fields only, never internal ones."""
+    return not is_staff_member(user) and PARTNER in user_roles(user)
+
+
+def visible_projects(user, queryset: QuerySet | None = None) -> QuerySet:
+    queryset = Project.objects.all() if queryset is None else queryset
+    if sees_whole_pool(user):
+        return queryset
+    roles = user_roles(user)
+    partner_ids = member_partner_ids(user)
+    condition = Q(pk__in=[])
+    if OFFICER in roles:
+        condition |= Q(lead_unit_id__in=partner_ids)
+    if PARTNER in roles:
+        condition |= Q(
+            Exists(
+                Participation.objects.filter(project_id=OuterRef("pk"), partner_id__in=partner_ids)
+            )
+        )
+    return queryset.filter(condition)
+
+
+def can_view_project(user, project: Project) -> bool:
+    return visible_projects(user, Project.objects.filter(pk=project.pk)).exists()
+
+
+def editable_projects(user, queryset: QuerySet | None = None) -> QuerySet:
+    queryset = Project.objects.all() if queryset is None else queryset
+    if is_superuser(user):
+        return queryset
+    if OFFICER in user_roles(user):
+        return queryset.filter(lead_unit_id__in=member_partner_ids(user))
+    return queryset.none()
+
+
+def can_edit_project(user, project: Project) -> bool:
+    """Officers edit the projects their unit leads; administrators edit any."""
+    if is_superuser(user):
+        return True
+    return OFFICER in user_roles(user) and project.lead_unit_id in member_partner_ids(user)
+
+
+def can_create_project(user, lead_unit_id: int | None = None) -> bool:
+    if is_superuser(user):
+        return True
+    if OFFICER not in user_roles(user):
+        return False
+    return lead_unit_id is None or lead_unit_id in member_partner_ids(user)
+
+
+def can_review(user, project: Project) -> bool:
+    """Reviewers review, but never a project their own institution leads."""
+    if REVIEWER not in user_roles(user) and not is_superuser(user):
+        return False
+    return project.lead_unit_id not in member_partner_ids(user)
+
+
+def can_decide(user) -> bool:
+    """Managers decide on selection and support."""
+    return is_superuser(user) or MANAGER in user_roles(user)
+
+
+def can_post_progress(user, project: Project) -> bool:
+    if can_edit_project(user, project) or can_decide(user):
+        return True
+    return PARTNER in user_roles(user) and can_view_project(user, project)
+
+
+def sees_contacts(user) -> bool:
+    return is_staff_member(user)

@@ -1,0 +1,124 @@
+"""Reference data shared by every app: countries, country groups and sectors."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class BilingualNameMixin:
+    """Shows the Chinese or the English name, whichever the active language asks for."""
+
+    @property
+    def name(self) -> str:
+        language = (get_language() or "zh-hans").lower()
+        if language.startswith("zh"):
+            return self.name_zh or self.name_en
+        return self.name_en or self.name_zh
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Country(BilingualNameMixin, models.Model):
+    iso2 = models.CharField(_("ISO alpha-2"), max_length=2, primary_key=True)
+    iso3 = models.CharField(_("ISO alpha-3"), max_length=3, unique=True)
+    numeric = models.CharField(_("ISO numeric"), max_length=3, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    region = models.CharField(_("M49 region"), max_length=50, blank=True)
+    region_code = models.CharField(_("M49 region code"), max_length=3, blank=True)
+    subregion = models.CharField(_("M49 sub-region"), max_length=60, blank=True)
+    subregion_code = models.CharField(_("M49 sub-region code"), max_length=3, blank=True)
+
+    class Meta:
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+        ordering = ["iso2"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(iso2__regex=r"^[A-Z]{2}$"), name="country_iso2_form"
+            ),
+            models.CheckConstraint(
+                condition=Q(iso3__regex=r"^[A-Z]{3}$"), name="country_iso3_form"
+            ),
+        ]
+
+
+class CountryGroup(BilingualNameMixin, models.Model):
+    class Kind(models.TextChoices):
+        BLOC = "bloc", _("organisation or agreement")
+        M49 = "m49", _("UN M49 sub-region")
+        CUSTOM = "custom", _("custom grouping")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.CUSTOM)
+    description = models.TextField(_("description"), blank=True)
+    members = models.ManyToManyField(
+        Country, related_name="groups", verbose_name=_("members"), blank=True
+    )
+
+    class Meta:
+        verbose_name = _("country group")
+        verbose_name_plural = _("country groups")
+        ordering = ["kind", "code"]
+
+
+class Sector(BilingualNameMixin, models.Model):
+    """A two-level taxonomy: top-level sectors and their sub-sectors."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent sector"),
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    people_to_people = models.BooleanField(
+        _("people-to-people sector"),
+        default=False,
+        help_text=_("Soft connectivity: culture, tourism, education and the like."),
+    )
+    dac_code = models.CharField(
+        _("OECD DAC purpose code"),
+        max_length=5,
+        blank=True,
+        help_text=_("5-digit DAC code used when the project is published in IATI format."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dac_code="") | Q(dac_code__regex=r"^[0-9]{5}$"),
+                name="sector_dac_code_form",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")), name="sector_not_own_parent"
+            ),
+        ]
+
+    @property
+    def top_level(self) -> "Sector":
+        return self.parent if self.parent_id else self
+
+    def clean(self):
+        super().clean()
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError(
+                {"parent": _("A sub-sector's parent must be a top-level sector.")}
+            )
+        if self.parent_id and self.pk and self.children.exists():
+            raise ValidationError(
+                {"parent": _("A sector with sub-sectors cannot itself become a sub-sector.")}
+            )

@@ -1,0 +1,92 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connection
+
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Reference data (countries, groups, sectors) is in every test database, as in
+    production, where `load_reference` runs at setup."""
+    with django_db_blocker.unblock():
+        call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
+
+
+def make_user(username: str, role: str | None, *partners, **extra):
+    user = factories.UserFactory(username=username, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    for partner in partners:
+        factories.MembershipFactory(user=user, partner=partner)
+    return user
+
+
+@pytest.fixture
+def lead_unit(db):
+    return factories.PartnerFactory(
+        country_id="CN", name_zh="广西国际博览事务局", name_en="Expo Bureau"
+    )
+
+
+@pytest.fixture
+def other_unit(db):
+    return factories.PartnerFactory(country_id="CN", name_zh="钦州港务局", name_en="Qinzhou Port")
+
+
+@pytest.fixture
+def foreign_partner(db):
+    return factories.PartnerFactory(country_id="LA", name_zh="老挝工商会", name_en="Lao Chamber")
+
+
+@pytest.fixture
+def officer(lead_unit):
+    return make_user("officer", "officer", lead_unit)
+
+
+@pytest.fixture
+def other_officer(other_unit):
+    return make_user("other-officer", "officer", other_unit)
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_user("reviewer", "reviewer")
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return make_user("reviewer2", "reviewer")
+
+
+@pytest.fixture
+def manager(db):
+    return make_user("manager", "manager")
+
+
+@pytest.fixture
+def partner_user(foreign_partner):
+    return make_user("partner", "partner", foreign_partner)
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("root", None, is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def project(lead_unit, foreign_partner):
+    """A complete draft: titles, lead unit, one country and one sector at 100%."""
+    return factories.ProjectFactory(
+        lead_unit=lead_unit,
+        countries=[("LA", 100)],
+        sectors=[("logistics-rail", 100)],
+        partners=[(foreign_partner, "partner")],
+    )
