@@ -663,6 +663,9 @@ def seed(
         cursor = _raw_cursor(connection)
         # This transaction's own writes need no flush to disk before it commits.
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # The foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at commit, millions of
+        # queued checks would pile up in the server's memory; check them per COPY instead.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         missing_partners = max(partners - Partner.objects.count(), 0)
         missing_projects = max(projects - Project.objects.count(), 0)
         log(f"Adding {missing_partners:,} partners and {missing_projects:,} projects.")
