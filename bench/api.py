@@ -283,10 +283,21 @@ def run_wrk(url: str, token: str | None, *, connections: int, duration: float, r
         "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
         "--timeout", "60s", "-s", str(WRK_SCRIPT), url,
     ]  # fmt: skip
-    out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120)
-    line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    finished, other = 0, []
+    for message in process.stderr:
+        if message.startswith("BENCH_THREAD_DONE"):
+            finished += 1
+            if finished == threads:  # every thread reached the count: wrk reports on SIGINT
+                process.send_signal(signal.SIGINT)
+        else:
+            other.append(message)
+    stdout = process.communicate(timeout=duration + 120)[0]
+    line = next((x for x in stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
-        raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+        raise RuntimeError(f"wrk gave no result: {stdout[-500:]} {''.join(other)[-500:]}")
     data = json.loads(line[len("BENCH ") :])
     seconds = data["duration_us"] / 1e6
     return {
