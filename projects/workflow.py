@@ -58,14 +58,12 @@ class Transition:
 
 def has_titles(project: Project) -> str | None:
     """titles in Chinese and English"""
-    missing = [
-        label
-        for name, label in (("title_zh", _("Chinese title")), ("title_en", _("English title")))
-        if not getattr(project, name).strip()
-    ]
-    if missing:
-        return gettext("Submit needs a %(what)s.") % {"what": " / ".join(str(m) for m in missing)}
-    return None
+    problems = []
+    if not project.title_zh.strip():
+        problems.append(gettext("Submit needs the Chinese title."))
+    if not project.title_en.strip():
+        problems.append(gettext("Submit needs the English title."))
+    return " ".join(problems) or None
 
 
 def has_lead_unit(project: Project) -> str | None:
