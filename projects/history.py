@@ -56,7 +56,7 @@ def _tracked_fields(model) -> list[models.Field]:
 def _plain(value):
     """A JSON-friendly form of a stored value."""
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return value
@@ -149,10 +149,6 @@ def _want_labels(model, records, labels: _Labels) -> None:
             labels.want(field.related_model, getattr(record, field.attname))
 
 
-def _tag_names(record) -> list[str]:
-    return sorted(row.tag.name for row in record.historicalproject_tags.all() if row.tag)
-
-
 def project_history(project: Project, *, partner_view: bool = False) -> list[dict]:
     """Every transition and recorded change of a project, oldest first.
 
@@ -168,10 +164,14 @@ def project_history(project: Project, *, partner_view: bool = False) -> list[dic
         StatusChange.objects.filter(project=project).select_related("actor").order_by("id")
     )
     project_records = list(
-        Project.history.model.objects.filter(id=project.pk)
-        .prefetch_related("historicalproject_tags__tag")
-        .order_by("history_date", "history_id")
+        Project.history.model.objects.filter(id=project.pk).order_by("history_date", "history_id")
     )
+    tag_model = Project.history.model._meta.get_field("historicalproject_tags").related_model
+    tags_by_record: dict[int, list[str]] = {}
+    for history_id, name in tag_model.objects.filter(
+        history__id=project.pk, tag__isnull=False
+    ).values_list("history_id", "tag__name"):
+        tags_by_record.setdefault(history_id, []).append(name)
     child_records = {}
     for model in CHILD_MODELS:
         if partner_view and model in PARTNER_HIDDEN_MODELS:
@@ -222,8 +222,8 @@ def project_history(project: Project, *, partner_view: bool = False) -> list[dic
                     fields, old if record.history_type == "~" else None, record, labels
                 )
             if model is Project:
-                old_tags = _tag_names(old) if old is not None else []
-                new_tags = _tag_names(record)
+                old_tags = sorted(tags_by_record.get(old.history_id, [])) if old else []
+                new_tags = sorted(tags_by_record.get(record.history_id, []))
                 if old_tags != new_tags:
                     changes.append(
                         {

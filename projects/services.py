@@ -276,12 +276,13 @@ def project_update(
     sectors = None if sectors is None else list(sectors)
     changed_fields = _apply_fields(project, data)
     _full_clean(project, _validate_links(countries, sectors))
+    # Set before the links: a tag change writes the project's history record at once.
+    _set_simple_history_user(project, actor)
     links_changed = _save_links(project, actor, countries, sectors, participations, tags)
     if not changed_fields and not links_changed:
         return project, False
     # The row is locked, so a plain increment is safe (and history records a number).
     project.version += 1
-    _set_simple_history_user(project, actor)
     project.save()
     return project, True
 

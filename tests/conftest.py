@@ -106,3 +106,12 @@ def committed_reference_data(transactional_db):
 def fast_password_hasher(settings):
     """Users made by factories hash a password; the default hasher costs ~0.3 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def english():
+    """Messages asserted in English, whatever the translations say."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -29,7 +29,7 @@ ACTORS = {
     "partner_user": None,
     "admin_user": "superuser",
 }
-pytestmark = pytest.mark.usefixtures("fast_password_hasher")
+pytestmark = pytest.mark.usefixtures("fast_password_hasher", "english")
 
 REASON = "依据评审意见 / per the panel's advice"
 
