@@ -115,3 +115,12 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def plain_static_storage(settings):
+    """Admin pages in tests: no collectstatic manifest exists, so use plain storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
