@@ -6,25 +6,34 @@ data, applies the change, bumps `Project.version` (the API's ETag) and lets
 django-simple-history record old and new values with the acting user.
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from projects import access
-from projects.errors import InvalidData, NotAllowed, StaleWrite
+from projects import access, workflow
+from projects.errors import InvalidData, NotAllowed, StaleWrite, TransitionNotAllowed
 from projects.models import (
     Participation,
+    ProgressUpdate,
     Project,
     ProjectCountry,
     ProjectSector,
+    Review,
+    Status,
+    StatusChange,
+    SupportDecision,
     Tag,
 )
 from projects.validation import validate_shares
+from registry.roles import REVIEWER
 
 # Fields of Project that a create/update may set. Status, code and version never.
 EDITABLE_FIELDS = (
@@ -267,12 +276,13 @@ def project_update(
     sectors = None if sectors is None else list(sectors)
     changed_fields = _apply_fields(project, data)
     _full_clean(project, _validate_links(countries, sectors))
+    # Set before the links: a tag change writes the project's history record at once.
+    _set_simple_history_user(project, actor)
     links_changed = _save_links(project, actor, countries, sectors, participations, tags)
     if not changed_fields and not links_changed:
         return project, False
     # The row is locked, so a plain increment is safe (and history records a number).
     project.version += 1
-    _set_simple_history_user(project, actor)
     project.save()
     return project, True
 
@@ -284,7 +294,34 @@ def bump_version(project: Project) -> None:
 
 # --- Workflow, screening and support (projects/workflow.py holds the transition table) ---
 
+logger = logging.getLogger(__name__)
 
+# Statuses in which implementation notes make sense: from selection to the end of work.
+PROGRESS_STATUSES = (
+    Status.SELECTED,
+    Status.IN_PROGRESS,
+    Status.SUSPENDED,
+    Status.COMPLETED,
+)
+SUPPORT_STATUSES = (Status.SELECTED, Status.IN_PROGRESS)
+TRANSITION_REASON_PREFIX = "transition:"
+
+
+def _announce_transition(project, status_change, transition) -> None:
+    logger.info(
+        "project %s: %s (%s -> %s) by %s",
+        project.code,
+        transition.name,
+        status_change.from_status,
+        status_change.to_status,
+        status_change.actor_id,
+    )
+    workflow.transition_committed.send(
+        sender=Project, project=project, status_change=status_change, transition=transition
+    )
+
+
+@transaction.atomic
 def project_transition(
     *,
     project: Project,
@@ -293,17 +330,149 @@ def project_transition(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Project:
-    """Take a workflow action (`submit`, `select`, …) on a project."""
-    raise NotImplementedError
+    """Take a workflow action (`submit`, `select`, …) on a project.
+
+    Checks, in this order: the action exists (InvalidData), the version (StaleWrite), the
+    actor's right (NotAllowed), the current status (TransitionNotAllowed), the reason
+    (InvalidData) and the transition's guards (TransitionNotAllowed)."""
+    transition = workflow.get_transition(action)
+    project = lock_project(project)
+    check_version(project, expected_version)
+    reason = (reason or "").strip()
+    workflow.check_transition(transition, project, actor, reason)
+
+    from_status = project.status
+    project.status = workflow.resolve_target(transition, project)
+    for effect in transition.effects:
+        effect(project)
+    status_change = StatusChange.objects.create(
+        project=project,
+        action=transition.name,
+        from_status=from_status,
+        to_status=project.status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        reason=reason,
+    )
+    project.version += 1
+    _set_simple_history_user(project, actor)
+    # Ties the project's history record to its StatusChange so the merged history shows
+    # one entry per transition, with the field changes that came with it.
+    project._change_reason = f"{TRANSITION_REASON_PREFIX}{status_change.pk}"
+    project.save()
+    transaction.on_commit(lambda: _announce_transition(project, status_change, transition))
+    return project
 
 
+def review_scores(scores: dict) -> dict[str, int]:
+    """Check a review's scores: every criterion, whole numbers from 1 to 5, nothing else."""
+    if not isinstance(scores, dict):
+        raise InvalidData({"scores": [_("Give the scores as a mapping of criterion to score.")]})
+    errors = {}
+    for name in sorted(set(scores) - set(Review.CRITERIA)):
+        errors[name] = [_("“%(name)s” is not a screening criterion.") % {"name": name}]
+    clean = {}
+    for name in Review.CRITERIA:
+        value = scores.get(name)
+        if value is None or value == "":
+            errors[name] = [_("Give a score from 1 to 5.")]
+            continue
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            errors[name] = [_("A score is a whole number from 1 to 5.")]
+            continue
+        clean[name] = value
+    if errors:
+        raise InvalidData(errors)
+    return clean
+
+
+def weighted_score(scores: dict[str, int]) -> Decimal:
+    """sum(score * weight) / sum(weights), with the weights in REGISTRY_REVIEW_WEIGHTS."""
+    weights = settings.REGISTRY_REVIEW_WEIGHTS
+    total_weight = sum(Decimal(str(weights.get(name, 0))) for name in Review.CRITERIA)
+    if total_weight <= 0:
+        raise ImproperlyConfigured("REGISTRY_REVIEW_WEIGHTS must give some criterion a weight.")
+    total = sum(
+        (Decimal(scores[name]) * Decimal(str(weights.get(name, 0))) for name in Review.CRITERIA),
+        Decimal("0"),
+    )
+    return (total / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
 def review_record(
     *, project: Project, reviewer, scores: dict, recommendation: str, comment: str = ""
-):
+) -> Review:
     """Record one reviewer's scored review in the project's current screening round."""
-    raise NotImplementedError
+    project = lock_project(project)
+    if not access.can_review(reviewer, project):
+        if access.is_superuser(reviewer) or REVIEWER in access.user_roles(reviewer):
+            raise NotAllowed(
+                _(
+                    "You may not review this project: your institution is its lead unit "
+                    "(conflict of interest)."
+                ),
+                code="conflict_of_interest",
+            )
+        raise NotAllowed(_("Only reviewers may review projects."))
+    if project.status != Status.SCREENING:
+        raise TransitionNotAllowed(
+            _("Reviews are recorded only while a project is in screening; this one is %(status)s.")
+            % {"status": workflow.status_label(project.status)}
+        )
+    clean_scores = review_scores(scores)
+    if recommendation not in Review.Recommendation.values:
+        raise InvalidData(
+            {
+                "recommendation": [
+                    _("Choose one of: %(choices)s.")
+                    % {"choices": ", ".join(Review.Recommendation.values)}
+                ]
+            }
+        )
+    # The project row is locked, so this check cannot race with a concurrent review.
+    if Review.objects.filter(
+        project=project, reviewer=reviewer, round=project.screening_round
+    ).exists():
+        raise InvalidData(
+            {
+                "reviewer": [
+                    _("You have already reviewed this project in screening round %(round)d.")
+                    % {"round": project.screening_round}
+                ]
+            },
+            message=_("You have already reviewed this project in screening round %(round)d.")
+            % {"round": project.screening_round},
+        )
+    review = Review(
+        project=project,
+        reviewer=reviewer,
+        round=project.screening_round,
+        recommendation=recommendation,
+        comment=comment or "",
+        weighted_score=weighted_score(clean_scores),
+        **clean_scores,
+    )
+    _set_simple_history_user(review, reviewer)
+    review.save()
+    bump_version(project)
+    return review
 
 
+def _decimal_or_none(value, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidData({field: [_("Enter a number.")]}) from None
+    if not number.is_finite():
+        raise InvalidData({field: [_("Enter a number.")]})
+    return number
+
+
+@transaction.atomic
 def support_decide(
     *,
     project: Project,
@@ -314,11 +483,97 @@ def support_decide(
     conditions: str = "",
     valid_until=None,
     decided_on=None,
-):
+) -> SupportDecision:
     """A manager grants support to a selected or in-progress project."""
-    raise NotImplementedError
+    project = lock_project(project)
+    if not access.can_decide(actor):
+        raise NotAllowed(_("Only managers decide on support."))
+    if project.status not in SUPPORT_STATUSES:
+        raise TransitionNotAllowed(
+            _(
+                "Support is decided only for selected or in-progress projects; "
+                "this one is %(status)s."
+            )
+            % {"status": workflow.status_label(project.status)}
+        )
+    amount = _decimal_or_none(amount, "amount")
+    currency = (currency or "").strip().upper()
+    decided_on = decided_on or timezone.localdate()
+    errors = {}
+    if kind not in SupportDecision.Kind.values:
+        errors["kind"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(SupportDecision.Kind.values)}
+        ]
+    if amount is not None and not currency:
+        errors["currency"] = [_("Give the currency of the amount.")]
+    if valid_until and valid_until < decided_on:
+        errors["valid_until"] = [_("Support cannot end before it is decided.")]
+    decision = SupportDecision(
+        project=project,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        conditions=conditions or "",
+        decided_by=actor,
+        decided_on=decided_on,
+        valid_until=valid_until,
+    )
+    try:
+        decision.full_clean(exclude=["project", "decided_by"])
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, [])
+            errors[name] += [m for m in messages if m not in errors[name]]
+    if errors:
+        raise InvalidData(errors)
+    _set_simple_history_user(decision, actor)
+    decision.save()
+    bump_version(project)
+    return decision
 
 
-def progress_post(*, project: Project, actor, note: str, reported_on=None, partner=None):
-    """Post a dated implementation note (staff of the project, or its partners)."""
-    raise NotImplementedError
+@transaction.atomic
+def progress_post(
+    *, project: Project, actor, note: str, reported_on=None, partner=None
+) -> ProgressUpdate:
+    """Post a dated implementation note (staff of the project, or its partners).
+
+    A partner user always posts on behalf of an institution of theirs that takes part in
+    the project; staff may name one of their own institutions or none."""
+    project = lock_project(project)
+    if not access.can_post_progress(actor, project):
+        raise NotAllowed(_("You may only post progress on projects you take part in."))
+    if project.status not in PROGRESS_STATUSES:
+        raise TransitionNotAllowed(
+            _("Progress is posted from selection to completion; this project is %(status)s.")
+            % {"status": workflow.status_label(project.status)}
+        )
+    note = (note or "").strip()
+    reported_on = reported_on or timezone.localdate()
+    errors = {}
+    if not note:
+        errors["note"] = [_("Write the progress note.")]
+    if reported_on > timezone.localdate():
+        errors["reported_on"] = [_("A progress report cannot be dated in the future.")]
+    partner_id = getattr(partner, "pk", partner)
+    taking_part = set(project.participations.values_list("partner_id", flat=True))
+    taking_part.add(project.lead_unit_id)
+    own = access.member_partner_ids(actor) & taking_part
+    if partner_id is None and access.is_partner_only(actor):
+        if len(own) == 1:
+            (partner_id,) = own
+        else:
+            errors["partner"] = [_("Say on behalf of which of your institutions you post.")]
+    elif partner_id is not None and not access.is_superuser(actor) and partner_id not in own:
+        errors["partner"] = [
+            _("You may only post on behalf of your own institution that takes part in it.")
+        ]
+    if errors:
+        raise InvalidData(errors)
+    update = ProgressUpdate(
+        project=project, author=actor, partner_id=partner_id, reported_on=reported_on, note=note
+    )
+    _set_simple_history_user(update, actor)
+    update.save()
+    bump_version(project)
+    return update

@@ -90,3 +90,37 @@ def project(lead_unit, foreign_partner):
         sectors=[("logistics-rail", 100)],
         partners=[(foreign_partner, "partner")],
     )
+
+
+@pytest.fixture
+def committed_reference_data(transactional_db):
+    """For `transaction=True` tests: the flush after each such test empties every table,
+    reference data and role groups included, so they are loaded again before it."""
+    from registry.roles import sync_groups
+
+    call_command("load_reference", verbosity=0)
+    sync_groups()
+
+
+@pytest.fixture
+def fast_password_hasher(settings):
+    """Users made by factories hash a password; the default hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def english():
+    """Messages asserted in English, whatever the translations say."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def plain_static_storage(settings):
+    """Admin pages in tests: no collectstatic manifest exists, so use plain storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

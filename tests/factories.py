@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from partners.models import Contact, Membership, Partner
-from projects.models import Participation, Project, ProjectCountry, ProjectSector
+from projects.models import Participation, Project, ProjectCountry, ProjectSector, Review
 from registry.models import Sector
 
 
@@ -90,3 +90,22 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     def partners(obj, create, extracted, **kwargs):
         for partner, role in extracted or ():
             Participation.objects.create(project=obj, partner=partner, role=role)
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review with every criterion scored 3 in the project's current round."""
+
+    class Meta:
+        model = Review
+
+    project = factory.SubFactory(ProjectFactory)
+    reviewer = factory.SubFactory(UserFactory)
+    round = factory.LazyAttribute(lambda review: review.project.screening_round)
+    strategic_fit = 3
+    supply_chain_linkage = 3
+    feasibility = 3
+    partner_capacity = 3
+    regional_balance = 3
+    risk = 3
+    weighted_score = Decimal("3.00")
+    recommendation = Review.Recommendation.SELECT

@@ -1,0 +1,263 @@
+"""One project's complete history: its workflow transitions (StatusChange) and every
+recorded change to the project and its countries, sectors, participations, reviews,
+support decisions and progress updates (django-simple-history), merged in time order.
+
+The admin shows it on the project page and the API serves it; both call
+`project_history`, which runs a fixed number of queries however long the history is.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.translation import gettext
+
+from partners.models import Partner
+from projects.models import (
+    Participation,
+    ProgressUpdate,
+    Project,
+    ProjectCountry,
+    ProjectSector,
+    Review,
+    Status,
+    StatusChange,
+    SupportDecision,
+)
+from projects.services import TRANSITION_REASON_PREFIX
+from registry.models import Country, Sector
+
+CHILD_MODELS = (
+    ProjectCountry,
+    ProjectSector,
+    Participation,
+    Review,
+    SupportDecision,
+    ProgressUpdate,
+)
+# Technical fields that change with every write and say nothing to a reader.
+SKIPPED_FIELDS = {"id", "project", "version", "updated_at", "created_at"}
+# What a partner user does not see in the history of a project it takes part in.
+PARTNER_HIDDEN_MODELS = {Review, SupportDecision}
+PARTNER_HIDDEN_FIELDS = {"internal_notes", "risk_notes", "risk_level"}
+
+HISTORY_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _tracked_fields(model) -> list[models.Field]:
+    return [
+        field
+        for field in model.history.model.tracked_fields
+        if field.name not in SKIPPED_FIELDS and not field.many_to_many
+    ]
+
+
+def _plain(value):
+    """A JSON-friendly form of a stored value."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+class _Labels:
+    """Names for the ids stored in history rows, fetched in one query per related model."""
+
+    def __init__(self):
+        self.wanted: dict[type, set] = {}
+        self.names: dict[type, dict] = {}
+
+    def want(self, model, pk) -> None:
+        if pk is not None:
+            self.wanted.setdefault(model, set()).add(pk)
+
+    def load(self) -> None:
+        for model, ids in self.wanted.items():
+            self.names[model] = {obj.pk: obj for obj in model.objects.filter(pk__in=ids)}
+
+    def name(self, model, pk) -> str | None:
+        if pk is None:
+            return None
+        obj = self.names.get(model, {}).get(pk)
+        if obj is None:
+            return str(pk)
+        if model is get_user_model():
+            return obj.get_username()
+        return str(obj)
+
+
+def _display(field: models.Field, value, labels: _Labels):
+    if value is None or value == "":
+        return value
+    if field.is_relation:
+        return labels.name(field.related_model, value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return _plain(value)
+
+
+def _changes(fields, old, new, labels: _Labels) -> list[dict]:
+    changes = []
+    for field in fields:
+        before = getattr(old, field.attname) if old is not None else None
+        after = getattr(new, field.attname) if new is not None else None
+        if before == after or (before in (None, "") and after in (None, "")):
+            continue
+        changes.append(
+            {
+                "field": field.name,
+                "label": str(field.verbose_name),
+                "old": _plain(before),
+                "new": _plain(after),
+                "old_display": _display(field, before, labels),
+                "new_display": _display(field, after, labels),
+            }
+        )
+    return changes
+
+
+def _object_label(model, record, labels: _Labels) -> str:
+    if model is Project:
+        return f"{record.code} {record.title_zh or record.title_en}".strip()
+    if model is ProjectCountry:
+        return labels.name(Country, record.country_id)
+    if model is ProjectSector:
+        return labels.name(Sector, record.sector_id)
+    if model is Participation:
+        role = dict(Participation.Role.choices).get(record.role, record.role)
+        return f"{labels.name(Partner, record.partner_id)} ({role})"
+    if model is Review:
+        return gettext("%(reviewer)s, round %(round)s") % {
+            "reviewer": labels.name(get_user_model(), record.reviewer_id),
+            "round": record.round,
+        }
+    if model is SupportDecision:
+        kind = dict(SupportDecision.Kind.choices).get(record.kind, record.kind)
+        return f"{kind} ({_plain(record.decided_on)})"
+    if model is ProgressUpdate:
+        return _plain(record.reported_on)
+    return str(record.pk)
+
+
+def _want_labels(model, records, labels: _Labels) -> None:
+    relations = [f for f in _tracked_fields(model) if f.is_relation]
+    for record in records:
+        labels.want(get_user_model(), record.history_user_id)
+        for field in relations:
+            labels.want(field.related_model, getattr(record, field.attname))
+
+
+def project_history(project: Project, *, partner_view: bool = False) -> list[dict]:
+    """Every transition and recorded change of a project, oldest first.
+
+    Each entry: at, actor (username or None), kind ("transition" or "change"), model,
+    model_label, object, action ("created"/"changed"/"deleted" or the workflow action),
+    changes ([{field, label, old, new, old_display, new_display}]), from_status,
+    to_status, reason. A transition carries the field changes made with it (status,
+    screening round, next review due…), so each transition is exactly one entry.
+    `partner_view` leaves out reviews, support decisions and internal fields.
+    """
+    labels = _Labels()
+    transitions = list(
+        StatusChange.objects.filter(project=project).select_related("actor").order_by("id")
+    )
+    project_records = list(
+        Project.history.model.objects.filter(id=project.pk).order_by("history_date", "history_id")
+    )
+    tag_model = Project.history.model._meta.get_field("historicalproject_tags").related_model
+    tags_by_record: dict[int, list[str]] = {}
+    for history_id, name in tag_model.objects.filter(
+        history__id=project.pk, tag__isnull=False
+    ).values_list("history_id", "tag__name"):
+        tags_by_record.setdefault(history_id, []).append(name)
+    child_records = {}
+    for model in CHILD_MODELS:
+        if partner_view and model in PARTNER_HIDDEN_MODELS:
+            continue
+        child_records[model] = list(
+            model.history.model.objects.filter(project_id=project.pk).order_by(
+                "history_date", "history_id"
+            )
+        )
+    for model, records in [(Project, project_records), *child_records.items()]:
+        _want_labels(model, records, labels)
+    labels.load()
+
+    status_labels = dict(Status.choices)
+    entries: list[tuple[tuple, dict]] = []
+    by_transition: dict[int, dict] = {}
+    for change in transitions:
+        entry = {
+            "at": change.created_at,
+            "actor": change.actor.get_username() if change.actor else None,
+            "kind": "transition",
+            "model": "project",
+            "model_label": str(Project._meta.verbose_name),
+            "object": project.code,
+            "action": change.action,
+            "changes": [],
+            "from_status": change.from_status or None,
+            "to_status": change.to_status,
+            "from_status_label": str(status_labels.get(change.from_status, "")) or None,
+            "to_status_label": str(status_labels.get(change.to_status, change.to_status)),
+            "reason": change.reason,
+        }
+        by_transition[change.pk] = entry
+        entries.append(((change.created_at, 0, change.pk), entry))
+
+    for model, records in [(Project, project_records), *child_records.items()]:
+        fields = _tracked_fields(model)
+        if partner_view:
+            fields = [f for f in fields if f.name not in PARTNER_HIDDEN_FIELDS]
+        previous: dict = {}
+        for record in records:
+            old = previous.get(record.id)
+            previous[record.id] = record
+            if record.history_type == "-":
+                changes = _changes(fields, record, None, labels)
+            else:
+                changes = _changes(
+                    fields, old if record.history_type == "~" else None, record, labels
+                )
+            if model is Project:
+                old_tags = sorted(tags_by_record.get(old.history_id, [])) if old else []
+                new_tags = sorted(tags_by_record.get(record.history_id, []))
+                if old_tags != new_tags:
+                    changes.append(
+                        {
+                            "field": "tags",
+                            "label": str(Project._meta.get_field("tags").verbose_name),
+                            "old": old_tags,
+                            "new": new_tags,
+                            "old_display": ", ".join(old_tags),
+                            "new_display": ", ".join(new_tags),
+                        }
+                    )
+                reason = record.history_change_reason or ""
+                if reason.startswith(TRANSITION_REASON_PREFIX):
+                    entry = by_transition.get(int(reason.removeprefix(TRANSITION_REASON_PREFIX)))
+                    if entry is not None:
+                        entry["changes"] = changes
+                        continue
+            if record.history_type == "~" and not changes:
+                continue
+            entry = {
+                "at": record.history_date,
+                "actor": labels.name(get_user_model(), record.history_user_id),
+                "kind": "change",
+                "model": model._meta.model_name,
+                "model_label": str(model._meta.verbose_name),
+                "object": _object_label(model, record, labels),
+                "action": HISTORY_ACTIONS[record.history_type],
+                "changes": changes,
+                "from_status": None,
+                "to_status": None,
+                "from_status_label": None,
+                "to_status_label": None,
+                "reason": "",
+            }
+            entries.append(((record.history_date, 1, record.history_id), entry))
+    entries.sort(key=lambda item: item[0])
+    return [entry for _, entry in entries]
