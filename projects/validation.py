@@ -28,7 +28,7 @@ def validate_shares(shares: Iterable[Decimal | None], *, label: str) -> None:
     if total != HUNDRED:
         raise ValidationError(
             _("The shares of the %(label)s add up to %(total)s%%, not 100%%.")
-            % {"label": label, "total": total.normalize()},
+            % {"label": label, "total": format(total.normalize(), "f")},
             code="shares_total",
         )
 

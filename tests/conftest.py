@@ -90,3 +90,30 @@ def project(lead_unit, foreign_partner):
         sectors=[("logistics-rail", 100)],
         partners=[(foreign_partner, "partner")],
     )
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Pages render without `collectstatic` (production uses the manifest), and test users'
+    passwords are hashed cheaply (production keeps PBKDF2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """A `transaction=True` test empties every table when it ends (role groups and
+    reference data included); the next such test gets them back before it starts."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from registry.models import Country
+    from registry.roles import sync_groups
+
+    if not Country.objects.exists():
+        call_command("load_reference", verbosity=0)
+        sync_groups()
