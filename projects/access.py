@@ -94,6 +94,16 @@ def can_create_project(user, lead_unit_id: int | None = None) -> bool:
     return lead_unit_id is None or lead_unit_id in member_partner_ids(user)
 
 
+def assignable_lead_units(user, queryset: QuerySet) -> QuerySet:
+    """The institutions a user may name as a project's lead unit (agrees with
+    `can_create_project`): any for administrators, their own units for officers."""
+    if is_superuser(user):
+        return queryset
+    if OFFICER not in user_roles(user):
+        return queryset.none()
+    return queryset.filter(pk__in=member_partner_ids(user))
+
+
 def can_review(user, project: Project) -> bool:
     """Reviewers review, but never a project their own institution leads."""
     if REVIEWER not in user_roles(user) and not is_superuser(user):

@@ -92,6 +92,33 @@ def project(lead_unit, foreign_partner):
     )
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Pages render without `collectstatic` (production uses the manifest), and test users'
+    passwords are hashed cheaply (production keeps PBKDF2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """A `transaction=True` test empties every table when it ends (role groups and
+    reference data included); the next such test gets them back before it starts."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from registry.models import Country
+    from registry.roles import sync_groups
+
+    if not Country.objects.exists():
+        call_command("load_reference", verbosity=0)
+        sync_groups()
+
+
 @pytest.fixture
 def committed_reference_data(transactional_db):
     """For `transaction=True` tests: the flush after each such test empties every table,
@@ -103,9 +130,8 @@ def committed_reference_data(transactional_db):
 
 
 @pytest.fixture
-def fast_password_hasher(settings):
-    """Users made by factories hash a password; the default hasher costs ~0.3 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fast_password_hasher():
+    """Kept for tests that ask for it by name; `_test_settings` already applies it."""
 
 
 @pytest.fixture
@@ -118,9 +144,5 @@ def english():
 
 
 @pytest.fixture
-def plain_static_storage(settings):
-    """Admin pages in tests: no collectstatic manifest exists, so use plain storage."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def plain_static_storage():
+    """Kept for tests that ask for it by name; `_test_settings` already applies it."""

@@ -1,0 +1,118 @@
+"""Admin for partner institutions, their contacts and the users who act for them."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from partners import services
+from partners.models import Contact, Membership, Partner
+from projects import access
+from registry.admin import NoDeleteMixin
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ("name", "position", "email", "phone", "active")
+    show_change_link = True
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at",)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(Partner)
+class PartnerAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name_zh",
+        "name_en",
+        "kind",
+        "country",
+        "domestic",
+        "active",
+        "project_count",
+        "updated_at",
+    )
+    list_filter = ("active", "kind", ("country", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("country",)
+    # Explicit: the annotated (grouped) queryset does not keep the model's default order.
+    ordering = ("name_zh", "pk")
+    search_fields = ("name_zh", "name_en", "org_id", "country__name_zh", "country__name_en")
+    autocomplete_fields = ("country",)
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (ContactInline, MembershipInline)
+    actions = ("deactivate",)
+    fieldsets = (
+        (None, {"fields": ("name_zh", "name_en", "kind", "country", "active")}),
+        (_("Details"), {"fields": ("website", "org_id", "description")}),
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(project_count=Count("led_projects"))
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # The project form's lead-unit autocomplete offers only units the user may name.
+        if (
+            request.GET.get("app_label") == "projects"
+            and request.GET.get("model_name") == "project"
+            and request.GET.get("field_name") == "lead_unit"
+        ):
+            queryset = access.assignable_lead_units(request.user, queryset)
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("domestic"), boolean=True)
+    def domestic(self, obj):
+        return obj.is_domestic
+
+    @admin.display(description=_("projects led"), ordering="project_count")
+    def project_count(self, obj):
+        return obj.project_count
+
+    @admin.action(description=_("Deactivate the selected institutions"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        changed = services.partners_deactivate(actor=request.user, partners=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d institution deactivated.",
+                "%(count)d institutions deactivated.",
+                changed,
+            )
+            % {"count": changed},
+        )
+
+
+@admin.register(Contact)
+class ContactAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+    list_display = ("name", "partner", "position", "email", "phone", "active")
+    list_filter = ("active",)
+    list_select_related = ("partner",)
+    search_fields = ("name", "email", "partner__name_zh", "partner__name_en")
+    autocomplete_fields = ("partner",)
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "partner", "created_at")
+    list_select_related = ("user", "partner")
+    search_fields = ("user__username", "partner__name_zh", "partner__name_en")
+    autocomplete_fields = ("user", "partner")
+    readonly_fields = ("created_at",)
+
+    def has_delete_permission(self, request, obj=None):
+        # A user stops acting for an institution; only administrators make that change.
+        return request.user.is_active and request.user.is_superuser

@@ -1,0 +1,520 @@
+"""Admin for the project pool. Who sees and changes what is decided by `projects.access`;
+a save goes through `projects.services`, so the admin obeys the same rules as the API."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, OuterRef, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.utils.text import smart_split, unescape_string_literal
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from partners.models import Partner
+from projects import access, services
+from projects.admin_import import ImportAdminMixin
+from projects.admin_workflow import WorkflowAdminMixin
+from projects.errors import DomainError, InvalidData, StaleWrite
+from projects.models import (
+    Participation,
+    Project,
+    ProjectCountry,
+    ProjectSector,
+    Tag,
+)
+from projects.validation import validate_shares
+from registry.admin import SuperuserDeleteMixin
+from registry.models import Country, CountryGroup, Sector
+
+# --- Filters ----------------------------------------------------------------------------
+
+
+def _id_value(list_filter) -> int:
+    """The filter's value as an id; anything else is a bad lookup (the changelist shows
+    its "?e=1" page, never a server error)."""
+    try:
+        return int(list_filter.value())
+    except (TypeError, ValueError) as error:
+        raise IncorrectLookupParameters(error) from error
+
+
+class SectorFilter(admin.SimpleListFilter):
+    """A top-level sector includes its sub-sectors."""
+
+    title = _("sector")
+    parameter_name = "sector"
+
+    def lookups(self, request, model_admin):
+        sectors = Sector.objects.order_by("sort_order", "code")
+        return [
+            (sector.pk, f"— {sector.name}" if sector.parent_id else sector.name)
+            for sector in sectors
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        sector_id = _id_value(self)
+        return queryset.filter(
+            Exists(
+                ProjectSector.objects.filter(project=OuterRef("pk")).filter(
+                    Q(sector_id=sector_id) | Q(sector__parent_id=sector_id)
+                )
+            )
+        )
+
+
+class CountryFilter(admin.SimpleListFilter):
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        # Only countries some project names: the full list of 249 would bury the useful ones.
+        used = Country.objects.filter(Exists(ProjectCountry.objects.filter(country=OuterRef("pk"))))
+        return [(country.pk, f"{country.pk} {country.name}") for country in used]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(
+            Exists(ProjectCountry.objects.filter(project=OuterRef("pk"), country_id=self.value()))
+        )
+
+
+class CountryGroupFilter(admin.SimpleListFilter):
+    title = _("country group")
+    parameter_name = "country_group"
+
+    def lookups(self, request, model_admin):
+        return [(group.pk, group.name) for group in CountryGroup.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(
+            Exists(
+                ProjectCountry.objects.filter(
+                    project=OuterRef("pk"), country__groups=_id_value(self)
+                )
+            )
+        )
+
+
+class LeadUnitFilter(admin.SimpleListFilter):
+    title = _("lead unit")
+    parameter_name = "lead_unit"
+
+    def lookups(self, request, model_admin):
+        leading = access.visible_projects(request.user).filter(lead_unit=OuterRef("pk"))
+        return [(unit.pk, unit.name) for unit in Partner.objects.filter(Exists(leading))]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(lead_unit_id=_id_value(self))
+
+
+class ParticipatingPartnerFilter(admin.SimpleListFilter):
+    title = _("participating partner")
+    parameter_name = "partner"
+
+    def lookups(self, request, model_admin):
+        taking_part = Participation.objects.filter(partner=OuterRef("pk"))
+        return [
+            (partner.pk, partner.name) for partner in Partner.objects.filter(Exists(taking_part))
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(
+            Exists(Participation.objects.filter(project=OuterRef("pk"), partner_id=_id_value(self)))
+        )
+
+
+# --- Inlines ----------------------------------------------------------------------------
+
+
+class ProjectInlineMixin:
+    """The rows of a project are changed by whoever may change the project."""
+
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (
+            obj is None or access.can_edit_project(request.user, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or access.can_edit_project(request.user, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or access.can_edit_project(request.user, obj)
+        )
+
+
+class SharesFormSet(BaseInlineFormSet):
+    """Countries or sectors of one project: each listed once (the formset's unique check,
+    from the model's constraint), shares adding up to 100 when given."""
+
+    share_label = ""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        shares = [
+            form.cleaned_data.get("share")
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form)
+        ]
+        try:
+            validate_shares(shares, label=str(self.share_label))
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+
+
+class CountryFormSet(SharesFormSet):
+    share_label = _("countries")
+
+
+class SectorFormSet(SharesFormSet):
+    share_label = _("sectors")
+
+
+class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
+    model = ProjectCountry
+    formset = CountryFormSet
+    autocomplete_fields = ("country",)
+    fields = ("country", "share")
+
+
+class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
+    model = ProjectSector
+    formset = SectorFormSet
+    autocomplete_fields = ("sector",)
+    fields = ("sector", "share")
+
+
+class ParticipationInline(ProjectInlineMixin, admin.TabularInline):
+    model = Participation
+    autocomplete_fields = ("partner",)
+    fields = ("partner", "role")
+
+
+# --- The project form and admin ---------------------------------------------------------
+
+
+class ProjectAdminForm(forms.ModelForm):
+    # The version the user loaded; a save over someone else's newer change is refused,
+    # as the API refuses a stale If-Match.
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Project
+        fields = [*services.EDITABLE_FIELDS, "tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "expected_version" in self.fields:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        expected = cleaned_data.get("expected_version")
+        if self.instance.pk and expected is not None:
+            current = Project.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            if current.first() != expected:
+                raise ValidationError(StaleWrite.default_message, code="stale_write")
+        return cleaned_data
+
+
+def _copy_saved_project(target: Project, saved: Project) -> None:
+    """Make the admin's form instance the row the service wrote (pk, code, version…), so
+    the log entry and the redirect name the right project."""
+    for field in Project._meta.concrete_fields:
+        setattr(target, field.attname, getattr(saved, field.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+def _note_formset_changes(formset) -> None:
+    """The service saved the rows; record what changed the way formset.save() would, for
+    the admin's change message."""
+    deleted = [form for form in formset.initial_forms if formset._should_delete_form(form)]
+    formset.deleted_objects = [form.instance for form in deleted]
+    formset.changed_objects = [
+        (form.instance, form.changed_data)
+        for form in formset.initial_forms
+        if form not in deleted and form.has_changed()
+    ]
+    formset.new_objects = [
+        form.instance
+        for form in formset.extra_forms
+        if form.has_changed() and not formset._should_delete_form(form)
+    ]
+
+
+def _live_rows(formset):
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not formset._should_delete_form(form)
+    ]
+
+
+def _links_from_formsets(formsets) -> dict:
+    links = {}
+    for formset in formsets:
+        rows = _live_rows(formset)
+        if formset.model is ProjectCountry:
+            links["countries"] = [services.CountryShare(r["country"].pk, r["share"]) for r in rows]
+        elif formset.model is ProjectSector:
+            links["sectors"] = [services.SectorShare(r["sector"].pk, r["share"]) for r in rows]
+        elif formset.model is Participation:
+            links["participations"] = [
+                services.PartnerRole(r["partner"].pk, r["role"]) for r in rows
+            ]
+    return links
+
+
+def _error_text(error: DomainError) -> str:
+    if isinstance(error, InvalidData):
+        details = "; ".join(
+            f"{field}: {' '.join(str(m) for m in messages_)}"
+            for field, messages_ in error.errors.items()
+        )
+        return f"{error.message} {details}"
+    return str(error.message)
+
+
+@admin.register(Project)
+class ProjectAdmin(ImportAdminMixin, WorkflowAdminMixin, SimpleHistoryAdmin):
+    form = ProjectAdminForm
+    list_display = (
+        "code",
+        "display_title",
+        "kind",
+        "status",
+        "lead_unit",
+        "display_countries",
+        "display_sectors",
+        "display_value",
+        "next_review_due",
+        "updated_at",
+    )
+    list_display_links = ("code", "display_title")
+    list_filter = (
+        "status",
+        "kind",
+        SectorFilter,
+        CountryFilter,
+        CountryGroupFilter,
+        LeadUnitFilter,
+        ParticipatingPartnerFilter,
+    )
+    list_select_related = ("lead_unit",)
+    # get_search_results below does the searching; these name what it covers.
+    search_fields = (
+        "code",
+        "title_zh",
+        "title_en",
+        "lead_unit__name_zh",
+        "lead_unit__name_en",
+        "participations__partner__name_zh",
+        "participations__partner__name_en",
+    )
+    search_help_text = _(
+        "Code, title (Chinese or English), lead unit or participating partner name."
+    )
+    autocomplete_fields = ("lead_unit", "tags")
+    readonly_fields = (
+        "code",
+        "status",
+        "version",
+        "screening_round",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline)
+    list_per_page = 50
+
+    base_fieldsets = (
+        (None, {"fields": ("title_zh", "title_en", "kind", "lead_unit", "tags")}),
+        (_("Summary and support"), {"fields": ("summary_zh", "summary_en", "support_requested")}),
+        (
+            _("Dates and value"),
+            {
+                "fields": (
+                    ("planned_start", "planned_end"),
+                    ("actual_start", "actual_end"),
+                    ("estimated_value", "currency"),
+                    "next_review_due",
+                )
+            },
+        ),
+        (_("Risk"), {"fields": ("risk_level", "risk_notes", "internal_notes")}),
+    )
+    record_fields = (
+        "code",
+        "status",
+        "version",
+        "screening_round",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+
+    # --- access ---
+
+    def get_queryset(self, request):
+        return access.visible_projects(request.user, super().get_queryset(request)).with_relations()
+
+    def has_view_permission(self, request, obj=None):
+        # Partners use the API, which shows them partner fields only; the admin shows
+        # internal ones, so a partner account marked as staff by mistake still sees nothing.
+        if not access.is_staff_member(request.user):
+            return False
+        return super().has_view_permission(request, obj) and (
+            obj is None or access.can_view_project(request.user, obj)
+        )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and access.can_create_project(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or access.can_edit_project(request.user, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Projects leave the pool by a workflow transition (withdraw, archive).
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        # Reverting would write old values (status included) around the services.
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "lead_unit":
+            kwargs["queryset"] = access.assignable_lead_units(request.user, Partner.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # --- form layout ---
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.base_fieldsets
+        record = list(self.record_fields)
+        if self.has_change_permission(request, obj):
+            record.append("expected_version")
+        return (*self.base_fieldsets, (_("Record"), {"fields": record}))
+
+    # --- list columns ---
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exists() rather than joins: a project with several matching partners stays one row.
+        for bit in smart_split(search_term):
+            if bit[:1] in {'"', "'"} and bit[-1:] == bit[:1]:
+                bit = unescape_string_literal(bit)
+            partner_match = Participation.objects.filter(project=OuterRef("pk")).filter(
+                Q(partner__name_zh__icontains=bit) | Q(partner__name_en__icontains=bit)
+            )
+            queryset = queryset.filter(
+                Q(code__icontains=bit)
+                | Q(title_zh__icontains=bit)
+                | Q(title_en__icontains=bit)
+                | Q(lead_unit__name_zh__icontains=bit)
+                | Q(lead_unit__name_en__icontains=bit)
+                | Exists(partner_match)
+            )
+        return queryset, False
+
+    @admin.display(description=_("title"), ordering="title_zh")
+    def display_title(self, obj):
+        return obj.title
+
+    @admin.display(description=_("countries"))
+    def display_countries(self, obj):
+        return ", ".join(
+            f"{row.country.name} {row.share.normalize()}%"
+            if row.share is not None
+            else row.country.name
+            for row in obj.project_countries.all()
+        )
+
+    @admin.display(description=_("sectors"))
+    def display_sectors(self, obj):
+        return ", ".join(str(row.sector) for row in obj.project_sectors.all())
+
+    @admin.display(description=_("estimated value"), ordering="estimated_value")
+    def display_value(self, obj):
+        if obj.estimated_value is None:
+            return ""
+        return f"{obj.estimated_value:,.2f} {obj.currency}"
+
+    # --- saving through the services ---
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The forms check what the services check, so this catches only what changed in
+        # between (a concurrent edit): the transaction is rolled back and the user told.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            self.message_user(request, _error_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        # Nothing here: the project and its rows are written together in save_related,
+        # where the inline formsets are known, by one service call.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.EDITABLE_FIELDS
+            if name in form.cleaned_data
+        }
+        tags = (
+            [tag.name for tag in form.cleaned_data["tags"]] if "tags" in form.cleaned_data else None
+        )
+        links = _links_from_formsets(formsets)
+        if change:
+            saved, _changed = services.project_update(
+                actor=request.user,
+                project=form.instance,
+                data=data,
+                tags=tags,
+                expected_version=form.cleaned_data.get("expected_version"),
+                **links,
+            )
+        else:
+            saved = services.project_create(actor=request.user, data=data, tags=tags or (), **links)
+        _copy_saved_project(form.instance, saved)
+        for formset in formsets:
+            _note_formset_changes(formset)
+
+
+@admin.register(Tag)
+class TagAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
+    list_display = ("name", "project_count")
+    search_fields = ("name",)
+    ordering = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(project_count=Count("projects"))
+
+    @admin.display(description=_("projects"), ordering="project_count")
+    def project_count(self, obj):
+        return obj.project_count
