@@ -10,8 +10,8 @@ checks, a locked code, one insert and one history insert per linked row), which 
   `Project.clean` and field validators, so they are checked without a query each, and
   the lead unit comes from the pre-loaded lookups). Codes are taken from the locked
   sequence once per batch; projects, their links and all their history rows (with the
-  importing user) are written with bulk inserts; tags go through the m2m manager as in
-  the service, so their history is the service's.
+  importing user) are written with bulk inserts, tags and their history rows too (the
+  service's `tags.set()` leaves one "~" history row per project, with the tag list).
 - updating: a row whose values equal what is stored is recognised in memory (after the
   same access check) and skips `project_update`, which would write nothing anyway; every
   other row goes through `project_update`.
@@ -22,6 +22,7 @@ as the services. `REGISTRY_IMPORT_BULK = False` turns the fast paths off.
 
 from collections import defaultdict
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -99,6 +100,8 @@ def create_many(*, actor, prepared: list) -> None:
 
 
 def _set_tags(actor, prepared) -> None:
+    """Link tags and record them in history as `project.tags.set()` would: one "~"
+    history row per project with tags, carrying the tag list."""
     wanted = {
         project.pk: sorted({t.strip() for t in parsed.tags or () if t and t.strip()})
         for parsed, project in prepared
@@ -110,11 +113,29 @@ def _set_tags(actor, prepared) -> None:
     missing = [Tag(name=name) for name in sorted(names - set(known))]
     for tag in Tag.objects.bulk_create(missing):
         known[tag.name] = tag
-    for _parsed, project in prepared:
-        if wanted[project.pk]:
-            # Through the m2m manager, as the service does, so history records the tags.
-            project._history_user = actor
-            project.tags.set([known[name] for name in wanted[project.pk]])
+    through = Project.tags.through
+    links = through.objects.bulk_create(
+        [
+            through(project_id=pk, tag_id=known[name].pk)
+            for pk, tags in wanted.items()
+            for name in tags
+        ]
+    )
+    tagged = [project for _parsed, project in prepared if wanted[project.pk]]
+    history = Project.history.bulk_history_create(tagged, update=True, default_user=actor)
+    history_of = {record.id: record for record in history}
+    history_links = apps.get_model("projects", "HistoricalProject_tags")
+    history_links.objects.bulk_create(
+        [
+            history_links(
+                id=link.pk,
+                project_id=link.project_id,
+                tag_id=link.tag_id,
+                history=history_of[link.project_id],
+            )
+            for link in links
+        ]
+    )
 
 
 class CurrentState:
