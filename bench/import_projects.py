@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -108,6 +108,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="also report peak Python allocations (tracemalloc slows the run 2-3x)",
+    )
     args = parser.parse_args()
 
     user, unit, partners = setup_actor()
@@ -115,7 +120,8 @@ def main():
     before = Project.objects.count()
     print(f"database: {connection.vendor}; file: {name}, {len(data) / 1024 / 1024:.1f} MB")
 
-    tracemalloc.start()
+    if args.trace_memory:
+        tracemalloc.start()
     started = time.perf_counter()
     table = read_table(data, name)
     read_done = time.perf_counter()
@@ -126,17 +132,20 @@ def main():
         progress=lambda done, total: print(f"  {done}/{total}", file=sys.stderr),
     )
     finished = time.perf_counter()
-    _current, traced_peak = tracemalloc.get_traced_memory()
+    traced_peak = tracemalloc.get_traced_memory()[1] if args.trace_memory else None
     tracemalloc.stop()
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
     assert report.committed, report.as_text()[:2000]
     assert Project.objects.count() == before + args.rows
     print(f"rows: {args.rows}, created: {report.created}")
-    print(f"read: {read_done - started:.1f} s; import: {finished - read_done:.1f} s; "
-          f"total: {finished - started:.1f} s")
-    print(f"peak Python allocations (tracemalloc): {traced_peak / 1024 / 1024:.0f} MB; "
-          f"peak process RSS: {max_rss:.0f} MB")
+    print(
+        f"read: {read_done - started:.1f} s; import: {finished - read_done:.1f} s; "
+        f"total: {finished - started:.1f} s"
+    )
+    print(f"peak process RSS: {max_rss:.0f} MB")
+    if traced_peak is not None:
+        print(f"peak Python allocations (tracemalloc): {traced_peak / 1024 / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,10 +30,6 @@ class Column:
     @property
     def header(self) -> str:
         return f"{self.zh} {self.key}"
-
-
-def _lazy_format(text, **params):
-    return lazy(lambda: str(text) % params, str)()
 
 
 PROJECT_COLUMNS = (
@@ -273,7 +268,6 @@ def partner_example_row() -> dict[str, str]:
 
 def code_lists(columns) -> list[tuple[str, str, str, str]]:
     """(list, code, Chinese, English) rows: the allowed values of the coded columns."""
-    keys = {c.key for c in columns}
     rows = []
     if columns is PROJECT_COLUMNS:
         rows += [(_("kind"), c, zh, en) for c, zh, en in KINDS.rows()]
@@ -282,7 +276,7 @@ def code_lists(columns) -> list[tuple[str, str, str, str]]:
         for sector in Sector.objects.select_related("parent").order_by("sort_order", "code"):
             rows.append((_("sector"), sector.code, sector.name_zh, sector.name_en))
         rows += [(_("currency"), c, "", _("any ISO 4217 code")) for c in COMMON_CURRENCIES]
-    if "kind" in keys and columns is PARTNER_COLUMNS:
+    if columns is PARTNER_COLUMNS:
         rows += [(_("partner kind"), c, zh, en) for c, zh, en in PARTNER_KINDS.rows()]
     for iso2, iso3, name_zh, name_en in Country.objects.order_by("iso2").values_list(
         "iso2", "iso3", "name_zh", "name_en"
