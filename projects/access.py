@@ -124,3 +124,9 @@ def can_post_progress(user, project: Project) -> bool:
 
 def sees_contacts(user) -> bool:
     return is_staff_member(user)
+
+
+def can_manage_partners(user) -> bool:
+    """Enter and change partner institutions: officers, managers and administrators
+    (the groups that carry partners.add_partner/change_partner)."""
+    return is_superuser(user) or bool(user_roles(user) & {OFFICER, MANAGER})
