@@ -112,8 +112,8 @@ def bar_chart(bars: list[Bar], *, width: int = 560, label_width: int = 190) -> d
 
 def line_chart(months: list[str], series: list[tuple[str, str, list[int]]]) -> dict:
     """Lines over months; `series` is [(label, colour, counts per month)]."""
-    width, height, left, bottom, top = 560, 200, 40, 30, 10
-    plot_w, plot_h = width - left - 10, height - bottom - top
+    width, height, left, right, bottom, top = 560, 200, 40, 30, 30, 10
+    plot_w, plot_h = width - left - right, height - bottom - top
     largest = max((max(counts, default=0) for _l, _c, counts in series), default=0) or 1
     step = plot_w / max(len(months) - 1, 1)
 
@@ -140,7 +140,7 @@ def line_chart(months: list[str], series: list[tuple[str, str, list[int]]]) -> d
         "height": height,
         "axis_y": top + plot_h,
         "left": left,
-        "right": width - 10,
+        "right": width - right,
         "largest": largest,
         "top": top,
         "lines": lines,
@@ -184,13 +184,27 @@ def _count_bars(rows: list[dict], filters: stats.Filters, param: str) -> list[Ba
     ]
 
 
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from first to last ("YYYY-MM"), so quiet months show as zero."""
+    year, month = map(int, first.split("-"))
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def _trend(flow: dict) -> dict | None:
-    months = [entry["month"] for entry in flow["entries_by_month"]][-MAX_MONTHS:]
-    if not months:
-        return None
     by_month = {entry["month"]: entry["entries"] for entry in flow["entries_by_month"]}
+    if not by_month:
+        return None
+    months = month_range(min(by_month), max(by_month))[-MAX_MONTHS:]
     series = [
-        (str(stage.label), colour, [by_month[month].get(stage.value, 0) for month in months])
+        (
+            str(stage.label),
+            colour,
+            [by_month.get(month, {}).get(stage.value, 0) for month in months],
+        )
         for stage, colour in zip(TREND_STAGES, TREND_COLOURS, strict=True)
     ]
     return line_chart(months, series)
