@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from projects.models import ProjectCountry, ProjectSector
+from projects.models import Kind, ProjectCountry, ProjectSector, RiskLevel, Status
 
 CHUNK_SIZE = 500
 BOM = "\ufeff"
@@ -84,13 +84,18 @@ def _with_share(name: str, share: Decimal | None) -> str:
 def project_rows(queryset: QuerySet, *, chunk_size: int = CHUNK_SIZE) -> Iterator[list]:
     """One list per project: text as str, money as Decimal, dates as date (or None).
     Call inside `translation.override(language)` for the labels."""
+    # Labels translated once per export, not once per row (get_FOO_display re-translates
+    # every choice on each call).
+    kinds = {value: str(label) for value, label in Kind.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+    risks = {value: str(label) for value, label in RiskLevel.choices}
     for project in export_queryset(queryset).iterator(chunk_size=chunk_size):
         yield [
             project.code,
             _text(project.title_zh),
             _text(project.title_en),
-            str(project.get_kind_display()),
-            str(project.get_status_display()),
+            kinds.get(project.kind, project.kind),
+            statuses.get(project.status, project.status),
             _text(project.lead_unit.name),
             _text(
                 "; ".join(
@@ -110,7 +115,7 @@ def project_rows(queryset: QuerySet, *, chunk_size: int = CHUNK_SIZE) -> Iterato
             project.planned_end,
             project.actual_start,
             project.actual_end,
-            str(project.get_risk_level_display()),
+            risks.get(project.risk_level, project.risk_level),
             project.next_review_due,
         ]
 

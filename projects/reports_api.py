@@ -90,6 +90,7 @@ class FlowView(_FiguresView):
 @extend_schema(
     tags=["iati"],
     responses={(200, "application/xml"): OpenApiTypes.STR, 409: OpenApiTypes.OBJECT},
+    operation_id="iati_activities_xml",
     summary="IATI 2.03 activity file of the published projects",
     description=(
         "Selected, in-progress and completed projects. Projects breaking an IATI rule are "
