@@ -310,13 +310,13 @@ def _check_export(request) -> None:
         raise PermissionDenied
 
 
-@admin.action(description=gettext_lazy("Export selected projects as CSV"))
+@admin.action(description=gettext_lazy("Export selected projects as CSV"), permissions=["export"])
 def export_selected_csv(modeladmin, request, queryset):
     _check_export(request)
     return export_response(access.visible_projects(request.user, queryset), "csv")
 
 
-@admin.action(description=gettext_lazy("Export selected projects as XLSX"))
+@admin.action(description=gettext_lazy("Export selected projects as XLSX"), permissions=["export"])
 def export_selected_xlsx(modeladmin, request, queryset):
     _check_export(request)
     return export_response(access.visible_projects(request.user, queryset), "xlsx")
@@ -324,8 +324,9 @@ def export_selected_xlsx(modeladmin, request, queryset):
 
 class ProjectExportAdminMixin:
     """For ProjectAdmin: `export/csv/` and `export/xlsx/` export the changelist as
-    filtered (all pages), and the two actions export the selected rows. The buttons are
-    in `projects/dashboard/export_buttons.html`, to include in the changelist's object
+    filtered (all pages). The two actions export the selected rows: add
+    `*ProjectExportAdminMixin.export_actions` to the admin's `actions`. The buttons are in
+    `projects/dashboard/export_buttons.html`, to include in the changelist's object
     tools."""
 
     export_actions = (export_selected_csv, export_selected_xlsx)
@@ -341,12 +342,9 @@ class ProjectExportAdminMixin:
             *super().get_urls(),
         ]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if access.can_export_projects(request.user):
-            for action in self.export_actions:
-                actions[action.__name__] = self.get_action(action)
-        return actions
+    def has_export_permission(self, request) -> bool:
+        """Asked by the admin for actions declared with permissions=["export"]."""
+        return access.can_export_projects(request.user)
 
     def export_changelist_view(self, request, file_format: str):
         if file_format not in ("csv", "xlsx"):

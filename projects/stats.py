@@ -45,7 +45,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import (
     Case,
@@ -489,7 +489,10 @@ def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> di
     One SQL statement: LEAD finds when each stay ended, ROW_NUMBER/COUNT pick the middle
     row(s) of each stage's sorted durations and AVG takes the median from them. The
     period is applied after LEAD so a stay's end is found even outside the period."""
-    project_sql, project_params = projects.values("pk").query.sql_with_params()
+    try:
+        project_sql, project_params = projects.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. an officer of no unit: nothing can match
+        return {}
     days = _DAYS_BETWEEN[connection.vendor].format(end="left_at", start="entered_at")
     start, end = _period_bounds(filters)
     period_sql, period_params = "", []

@@ -145,6 +145,8 @@ def test_big_export_streams_in_chunks(lead_unit):
 
 
 class ExportingAdmin(dashboard.ProjectExportAdminMixin, admin.ModelAdmin):
+    actions = dashboard.ProjectExportAdminMixin.export_actions
+
     def get_queryset(self, request):
         from projects.access import visible_projects
 

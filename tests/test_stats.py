@@ -363,6 +363,18 @@ def test_api_figures_cover_only_what_an_officer_sees(client, pool, units):
 
 
 @pytest.mark.parametrize("endpoint", ["summary", "balance", "flow"])
+def test_api_officer_of_no_unit_gets_empty_figures(client, pool, endpoint):
+    client.force_login(make_user("unitless-officer", "officer"))
+    response = client.get(f"/api/v1/stats/{endpoint}/")
+    assert response.status_code == 200
+    body = response.json()
+    if endpoint == "flow":
+        assert body["median_days_in_stage"] == [] and body["entries_by_month"] == []
+    else:
+        assert body.get("count", body.get("projects")) == 0
+
+
+@pytest.mark.parametrize("endpoint", ["summary", "balance", "flow"])
 def test_api_refuses_partners_and_anonymous(client, pool, partner_user, endpoint):
     assert client.get(f"/api/v1/stats/{endpoint}/").status_code in (401, 403)
     client.force_login(partner_user)
