@@ -130,3 +130,20 @@ def can_manage_partners(user) -> bool:
     """Enter and change partner institutions: officers, managers and administrators
     (the groups that carry partners.add_partner/change_partner)."""
     return is_superuser(user) or bool(user_roles(user) & {OFFICER, MANAGER})
+
+
+def can_view_stats(user) -> bool:
+    """Office staff see pipeline figures and the dashboard, always computed over
+    `visible_projects(user)`: an officer's figures cover their own unit's projects."""
+    return is_staff_member(user)
+
+
+def can_export_projects(user) -> bool:
+    """Office staff may export the list they see (CSV/XLSX); partners may not."""
+    return is_staff_member(user)
+
+
+def can_publish_iati(user) -> bool:
+    """The IATI file speaks for the whole office, so only those who see the whole pool
+    may produce it."""
+    return sees_whole_pool(user)

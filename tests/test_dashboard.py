@@ -1,0 +1,167 @@
+"""The managers' dashboard in the admin: who gets it, what it draws, what it costs."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects import dashboard
+from projects.models import StatusChange
+from tests import factories
+from tests.conftest import make_user
+
+URL = "/admin/dashboard/"
+SECTORS = ["logistics-rail", "culture-heritage", "education", "trade-ecommerce", "agriculture"]
+COUNTRIES = ["LA", "TH", "IN", "KZ", "VN", "PK"]
+STATUSES = ["draft", "submitted", "screening", "selected", "in_progress", "not_selected"]
+
+
+def build_pool(count: int, lead_units) -> None:
+    start = datetime(2025, 1, 1, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for number in range(count):
+        project = factories.ProjectFactory(
+            lead_unit=lead_units[number % len(lead_units)],
+            kind="project" if number % 3 else "activity",
+            status=STATUSES[number % len(STATUSES)],
+            countries=[(COUNTRIES[number % 6], 50), (COUNTRIES[(number + 1) % 6], 50)],
+            sectors=[(SECTORS[number % 5], None)],
+            currency=["CNY", "USD"][number % 2],
+            created_at=start + timedelta(days=number * 7),
+        )
+        for step, to_status in enumerate(["submitted", "screening"][: number % 3]):
+            StatusChange.objects.create(
+                project=project,
+                action=to_status,
+                to_status=to_status,
+                created_at=start + timedelta(days=number * 7 + step * 5),
+            )
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    # Without DEBUG the manifest storage wants `collectstatic` to have run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def units(db):
+    return [factories.PartnerFactory() for _ in range(3)]
+
+
+def test_manager_sees_the_charts(client, manager, units):
+    build_pool(12, units)
+    client.force_login(manager)
+    response = client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<svg") >= 8
+    for section in ("chart-funnel", "chart-sectors", "chart-regions", "chart-trend",
+                    "chart-balance"):  # fmt: skip
+        assert f'id="{section}"' in html
+    # Bars link to the filtered changelist.
+    assert '/admin/projects/project/?status__exact=submitted"' in html
+    assert "/admin/projects/project/?sector=logistics" in html
+    assert "/admin/projects/project/?country_group=asean" in html
+    assert "/admin/projects/project/?country=LA" in html
+    assert f"/admin/projects/project/?lead_unit__id__exact={units[0].pk}" in html
+    assert "/admin/projects/project/?kind__exact=activity" in html
+    # Drawn on the server: nothing fetched from elsewhere.
+    assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', html)
+
+
+def test_dashboard_filters_are_kept_in_bar_links(client, manager, units):
+    build_pool(6, units)
+    client.force_login(manager)
+    response = client.get(URL, {"country_group": "asean", "sector": "logistics"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "?country_group=asean&amp;sector=logistics&amp;status__exact=draft" in html
+
+
+def test_bad_filter_shows_the_error(client, manager, units):
+    client.force_login(manager)
+    response = client.get(URL, {"period_start": "not-a-date"})
+    assert response.status_code == 400
+    assert 'class="errornote"' in response.content.decode()
+
+
+def test_partner_is_refused(client, partner_user):
+    client.force_login(partner_user)
+    assert client.get(URL).status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_officer_sees_own_unit_only(client, units):
+    officer = make_user("dash-officer", "officer", units[0])
+    build_pool(6, units)
+    client.force_login(officer)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.context["summary"]["count"] == 2
+
+
+def count_queries(client, user) -> int:
+    client.force_login(user)
+    client.get(URL)  # warm caches (content types, sessions) out of the measurement
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_the_pool(client, manager, units):
+    build_pool(5, units)
+    small = count_queries(client, manager)
+    build_pool(45, units)
+    large = count_queries(client, manager)
+    assert small == large
+    assert large < 40
+
+
+def test_bar_chart_scales_to_the_largest_value():
+    bars = [
+        dashboard.Bar("a", 10, "10", "/a"),
+        dashboard.Bar("b", 5, "5", "/b"),
+        dashboard.Bar("c", 0, "0", "/c"),
+    ]
+    chart = dashboard.bar_chart(bars, width=560, label_width=190)
+    plot = 560 - 190 - 70
+    assert [row["length"] for row in chart["rows"]] == [plot, plot / 2, 0]
+    assert chart["height"] == 3 * 28
+
+
+def test_gauge_marks_a_share_below_its_target():
+    below = dashboard.gauge("p2p", 0.15, target=0.2)
+    assert below["below_target"] and below["display"] == "15.0%"
+    assert below["target_x"] == 72.0
+    assert not dashboard.gauge("p2p", 0.25, target=0.2)["below_target"]
+    assert dashboard.gauge("none", None)["display"] == "-"
+
+
+def test_trend_months_run_without_gaps():
+    assert dashboard.month_range("2025-11", "2026-02") == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+    flow = {
+        "entries_by_month": [
+            {"month": "2025-12", "entries": {"submitted": 2}},
+            {"month": "2026-02", "entries": {"submitted": 1, "selected": 1}},
+        ]
+    }
+    chart = dashboard._trend(flow)
+    assert [tick["label"] for tick in chart["ticks"]] == ["2025-12", "2026-01", "2026-02"]
+    submitted = chart["lines"][0]
+    assert [dot["count"] for dot in submitted["dots"]] == [2, 0, 1]
