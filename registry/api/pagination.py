@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+# Page sizes above the maximum are capped (not refused): the response says how many
+# rows it holds, and `next` links walk the rest.
+MAX_PAGE_SIZE = getattr(settings, "API_MAX_PAGE_SIZE", 100)
+
+
+class PagePagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    page_size_query_description = _(
+        "Rows per page (at most %(max)d; larger values are capped)."
+    ) % {"max": MAX_PAGE_SIZE}
+    max_page_size = MAX_PAGE_SIZE
+
+
+class SyncCursorPagination(CursorPagination):
+    """For partners that mirror the pool: ordered by (updated_at, id), so a client keeps
+    the last `next` link and resumes from it; rows changed later appear again."""
+
+    ordering = ("updated_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+PAGINATION_PARAMETERS = frozenset({"page", "page_size", "cursor"})
