@@ -11,6 +11,7 @@ from partners.models import Contact, Partner
 from projects import access
 from projects.api.search import search_partners
 from registry.api.errors import error_responses
+from registry.api.filters import StrictBooleanFilter
 from registry.api.pagination import SyncCursorPagination
 
 
@@ -58,7 +59,7 @@ class PartnerFilter(filters.FilterSet):
     country = filters.CharFilter(
         field_name="country_id", help_text=_("ISO alpha-2 code of the institution's country.")
     )
-    active = filters.BooleanFilter(help_text=_("Active (true) or inactive (false) only."))
+    active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
     updated_since = filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text=_("Changed at or after this time.")
     )
@@ -83,7 +84,7 @@ class PartnerFilter(filters.FilterSet):
 
 class ContactFilter(filters.FilterSet):
     partner = filters.NumberFilter(field_name="partner_id", help_text=_("Partner id."))
-    active = filters.BooleanFilter(help_text=_("Active (true) or inactive (false) only."))
+    active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
 
 
 @extend_schema_view(

@@ -10,6 +10,8 @@ from partners.models import Partner
 from projects.api.search import search_projects
 from projects.models import Participation, Project
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 WORDS = [
     "铁路",
     "物流",

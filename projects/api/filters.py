@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, ProjectSector, RiskLevel, Status
+from registry.api.filters import StrictBooleanFilter
 from registry.models import Country, CountryGroup, Sector
 
 
@@ -24,6 +25,8 @@ class CommaOrRepeatedWidget(forms.SelectMultiple):
 class MultipleChoiceFilter(filters.MultipleChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", CommaOrRepeatedWidget)
+        # The filtered columns are the project's own: no join, so no DISTINCT needed.
+        kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
 
 
@@ -108,7 +111,7 @@ class ProjectFilter(filters.FilterSet):
         choices=RiskLevel.choices,
         help_text=_("One or more risk levels, comma-separated or repeated."),
     )
-    review_overdue = filters.BooleanFilter(
+    review_overdue = StrictBooleanFilter(
         method="filter_review_overdue",
         help_text=_("Selected or in-progress projects whose periodic review is overdue."),
     )

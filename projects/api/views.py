@@ -260,8 +260,8 @@ class ProjectViewSet(
         summary=gettext_lazy("Projects changed since a time, for synchronisation"),
         description=gettext_lazy(
             "Cursor-paginated, ordered by (updated_at, id); takes the same filters as the "
-            "list (use updated_since). Keep the last `next` link and follow it later to "
-            "receive what changed since; a project changed again reappears."
+            "list. Follow `next` to the end, then start the next sync with updated_since "
+            "set to the last row's updated_at; a project changed again reappears."
         ),
         responses={200: s.ProjectSerializer(many=True), **error_responses(400)},
     )

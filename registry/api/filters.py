@@ -1,8 +1,11 @@
 """Filtering shared by every list: declared FilterSets only, and any query parameter that
 is neither a declared filter nor a pagination/format parameter is refused with 400."""
 
+from django import forms
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from registry.api.errors import UnknownParameter
 from registry.api.pagination import PAGINATION_PARAMETERS
@@ -28,9 +31,22 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-class CharInFilter(filters.BaseInFilter, filters.CharFilter):
-    """Several values, comma-separated (`?status=draft,submitted`) or repeated
-    (`?status=draft&status=submitted`)."""
+class _BooleanField(forms.TypedChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.update(
+            choices=[("true", "true"), ("false", "false")],
+            coerce=lambda value: value == "true",
+            empty_value=None,
+        )
+        super().__init__(*args, **kwargs)
 
-    def filter(self, qs, value):
-        return super().filter(qs, value)
+    def clean(self, value):
+        return super().clean(value.lower() if isinstance(value, str) else value)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(filters.Filter):
+    """`true` or `false`; anything else is a 400 (django-filter's BooleanFilter would
+    silently ignore it)."""
+
+    field_class = _BooleanField

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from partners.models import Partner
 from projects import access
 from registry.api.errors import error_responses
+from registry.api.filters import StrictBooleanFilter
 from registry.models import Country, CountryGroup, Sector
 
 # --- Serializers -------------------------------------------------------------------------
@@ -101,10 +102,10 @@ class SectorFilter(filters.FilterSet):
     parent = filters.CharFilter(
         field_name="parent__code", help_text=_("Sub-sectors of this top-level sector.")
     )
-    top_level = filters.BooleanFilter(
+    top_level = StrictBooleanFilter(
         field_name="parent", lookup_expr="isnull", help_text=_("Top-level sectors only.")
     )
-    people_to_people = filters.BooleanFilter(help_text=_("People-to-people sectors only."))
+    people_to_people = StrictBooleanFilter(help_text=_("People-to-people sectors only."))
 
 
 # --- Views ---------------------------------------------------------------------------------
