@@ -7,6 +7,7 @@
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
@@ -91,7 +92,9 @@ def exception_handler(exc, context):
         fields = _flatten(exc.errors) if isinstance(exc, InvalidData) else None
         return Response(error_body(exc.code, exc.message, fields), status=status_code)
 
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
