@@ -11,12 +11,14 @@ from partners.models import Contact, Partner
 from projects import access
 from projects.api.search import search_partners
 from registry.api.errors import error_responses
-from registry.api.filters import StrictBooleanFilter
-from registry.api.pagination import SyncCursorPagination
+from registry.api.filters import IdFilter, StrictBooleanFilter
+from registry.api.pagination import SyncCursorPagination, cursor_page_schema
 
 
 class PartnerSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country_id", read_only=True)
+    # May be empty, which the "uri" format of a URLField would not allow.
+    website = serializers.CharField(read_only=True)
 
     class Meta:
         model = Partner
@@ -83,7 +85,7 @@ class PartnerFilter(filters.FilterSet):
 
 
 class ContactFilter(filters.FilterSet):
-    partner = filters.NumberFilter(field_name="partner_id", help_text=_("Partner id."))
+    partner = IdFilter(field_name="partner_id", help_text=_("Partner id."))
     active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
 
 
@@ -102,7 +104,10 @@ class ContactFilter(filters.FilterSet):
     sync=extend_schema(
         summary=_("Partners changed since a time, for synchronisation"),
         description=_("Cursor-paginated, ordered by (updated_at, id); same filters as the list."),
-        responses={200: PartnerSerializer(many=True), **error_responses(400)},
+        responses={
+            200: cursor_page_schema("PartnerSyncPage", PartnerSerializer),
+            **error_responses(400),
+        },
     ),
 )
 class PartnerViewSet(viewsets.ReadOnlyModelViewSet):

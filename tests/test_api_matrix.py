@@ -1,4 +1,4 @@
-"""Role × endpoint × method: the exact status code each user gets on every project route.
+"""Role by endpoint by method: the exact status code each user gets on every project route.
 
 Users: the officer of the lead unit, a reviewer, a manager, a user of the partner
 institution taking part in the project, a user of a partner institution taking part

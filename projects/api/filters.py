@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, ProjectSector, RiskLevel, Status
-from registry.api.filters import StrictBooleanFilter
+from registry.api.filters import AmountFilter, IdFilter, StrictBooleanFilter
 from registry.models import Country, CountryGroup, Sector
 
 
@@ -68,17 +68,17 @@ class ProjectFilter(filters.FilterSet):
         method="filter_country_group",
         help_text=_("Code of a country group (e.g. asean): a project in any member country."),
     )
-    partner = filters.NumberFilter(
+    partner = IdFilter(
         method="filter_partner",
         help_text=_("Id of a partner institution taking part in the project."),
     )
-    lead_unit = filters.NumberFilter(field_name="lead_unit_id", help_text=_("Lead unit id."))
-    value_min = filters.NumberFilter(
+    lead_unit = IdFilter(field_name="lead_unit_id", help_text=_("Lead unit id."))
+    value_min = AmountFilter(
         field_name="estimated_value",
         lookup_expr="gte",
         help_text=_("Estimated value at least this (any currency: values are not converted)."),
     )
-    value_max = filters.NumberFilter(
+    value_max = AmountFilter(
         field_name="estimated_value",
         lookup_expr="lte",
         help_text=_("Estimated value at most this (any currency: values are not converted)."),

@@ -7,7 +7,6 @@ decisions has no `conditions`.
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -353,7 +352,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     to_status = serializers.CharField(allow_blank=True, allow_null=True, default=None)
     reason = serializers.CharField(allow_blank=True, allow_null=True, default=None)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, entry) -> str | None:
         actor = entry.get("actor")
         if actor is None:

@@ -33,7 +33,7 @@ from projects.api.filters import ProjectFilter
 from projects.models import Project, Review
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
-from registry.api.pagination import PagePagination, SyncCursorPagination
+from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
 
 # The workflow's action names (projects/workflow.py holds their rules).
 ACTIONS = (
@@ -263,7 +263,10 @@ class ProjectViewSet(
             "list. Follow `next` to the end, then start the next sync with updated_since "
             "set to the last row's updated_at; a project changed again reappears."
         ),
-        responses={200: s.ProjectSerializer(many=True), **error_responses(400)},
+        responses={
+            200: cursor_page_schema("ProjectSyncPage", s.ProjectSerializer),
+            **error_responses(400),
+        },
     )
     @action(detail=False, methods=["get"], pagination_class=SyncCursorPagination)
     def sync(self, request):

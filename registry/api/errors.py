@@ -64,13 +64,24 @@ GENERIC_MESSAGES = {
 }
 
 
-def _flatten(detail):
-    """DRF error details → plain strings, lists and dicts."""
+def flatten_fields(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Field errors as {"path": ["message", …]}; nested rows are named by dotted paths
+    (`countries.1.share`), so every value is a flat list of messages."""
+    out: dict[str, list[str]] = {}
+    key = prefix or "non_field_errors"
     if isinstance(detail, dict):
-        return {str(key): _flatten(value) for key, value in detail.items()}
-    if isinstance(detail, list):
-        return [_flatten(item) for item in detail]
-    return str(detail)
+        for name, value in detail.items():
+            out.update(flatten_fields(value, f"{prefix}.{name}" if prefix else str(name)))
+    elif isinstance(detail, (list, tuple)):
+        for index, item in enumerate(detail):
+            if isinstance(item, (dict, list, tuple)):
+                if item:
+                    out.update(flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+            else:
+                out.setdefault(key, []).append(str(item))
+    else:
+        out.setdefault(key, []).append(str(detail))
+    return out
 
 
 def error_body(code: str, message, fields: dict | None = None) -> dict:
@@ -89,7 +100,7 @@ def exception_handler(exc, context):
             (code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)),
             status.HTTP_400_BAD_REQUEST,
         )
-        fields = _flatten(exc.errors) if isinstance(exc, InvalidData) else None
+        fields = flatten_fields(exc.errors) if isinstance(exc, InvalidData) else None
         return Response(error_body(exc.code, exc.message, fields), status=status_code)
 
     if isinstance(exc, RequestDataTooBig):
@@ -108,14 +119,7 @@ def exception_handler(exc, context):
         headers["Retry-After"] = str(int(exc.wait))
 
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
-        if isinstance(detail, dict):
-            fields = _flatten(detail)
-        else:
-            fields = {
-                "non_field_errors": _flatten(detail if isinstance(detail, list) else [detail])
-            }
-        body = error_body("invalid", GENERIC_MESSAGES["invalid"], fields)
+        body = error_body("invalid", GENERIC_MESSAGES["invalid"], flatten_fields(exc.detail))
     else:
         detail = exc.detail
         if isinstance(detail, (list, dict)):
@@ -136,9 +140,12 @@ class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("Machine-readable error code."))
     message = serializers.CharField(help_text=_("Human-readable message (zh-hans or en)."))
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.JSONField()),
+        child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text=_("Per-field messages, for invalid data."),
+        help_text=_(
+            "Messages per field, for invalid data; fields of list rows are named by "
+            "dotted paths, e.g. countries.1.share."
+        ),
     )
 
 

@@ -31,6 +31,33 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+MAX_ID = 2**63 - 1
+
+
+class _IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """A row id: a positive 64-bit integer (larger numbers are a 400, not a database
+    overflow)."""
+
+    field_class = _IdField
+
+
+class AmountFilter(filters.NumberFilter):
+    """A money amount as stored (18 digits, 2 decimals)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+
 class _BooleanField(forms.TypedChoiceField):
     def __init__(self, *args, **kwargs):
         kwargs.update(

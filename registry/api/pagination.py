@@ -27,3 +27,19 @@ class SyncCursorPagination(CursorPagination):
 
 
 PAGINATION_PARAMETERS = frozenset({"page", "page_size", "cursor"})
+
+
+def cursor_page_schema(name: str, serializer_class):
+    """The documented shape of a cursor page (a name of its own: drf-spectacular would
+    otherwise give it the same component name as the numbered page of the same rows)."""
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    return inline_serializer(
+        name,
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
