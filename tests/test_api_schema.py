@@ -6,6 +6,8 @@ import re
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -121,6 +123,12 @@ def fuzz_world(request, project, foreign_partner, settings):
     contact = factories.ContactFactory(partner=foreign_partner)
     user = request.getfixturevalue(request.param)
     _, secret = issue_token(user=user, name="schemathesis")
+    # As Django's own test client does: the WSGI handler must not close the test's
+    # database connection (with its open transaction) at the start or end
+    # (or open) of each request.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+        request.addfinalizer(lambda signal=signal: signal.connect(close_old_connections))
     return {
         "secret": secret,
         "project": project.code,
