@@ -154,6 +154,25 @@ def test_session_login_works_and_browsable_api_renders_in_both_languages(manager
     assert "ASEAN" in english.content.decode()
 
 
+@pytest.mark.usefixtures("plain_static_files")
+@pytest.mark.parametrize("role", ["officer", "manager", "partner_user"])
+def test_browsable_pages_with_their_forms_render_for_each_role(request, project, role):
+    client = Client()
+    client.force_login(request.getfixturevalue(role))
+    for path in (
+        f"{API}/",
+        f"{API}/projects/",
+        f"{API}/projects/{project.code}/",
+        f"{API}/projects/{project.code}/progress-updates/",
+        f"{API}/projects/{project.code}/support-decisions/",
+        f"{API}/partners/",
+        f"{API}/me/",
+    ):
+        response = client.get(path, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, path
+        assert response["Content-Type"].startswith("text/html")
+
+
 def test_session_write_needs_csrf(officer, project):
     client = Client(enforce_csrf_checks=True)
     client.force_login(officer)

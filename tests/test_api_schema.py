@@ -124,8 +124,7 @@ def fuzz_world(request, project, foreign_partner, settings):
     user = request.getfixturevalue(request.param)
     _, secret = issue_token(user=user, name="schemathesis")
     # As Django's own test client does: the WSGI handler must not close the test's
-    # database connection (with its open transaction) at the start or end
-    # (or open) of each request.
+    # database connection (and its open transaction) when a request starts or ends.
     for signal in (request_started, request_finished):
         signal.disconnect(close_old_connections)
         request.addfinalizer(lambda signal=signal: signal.connect(close_old_connections))

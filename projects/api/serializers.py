@@ -185,6 +185,13 @@ class ParticipationInputSerializer(StrictSerializerMixin, serializers.Serializer
     role = serializers.ChoiceField(choices=Participation.Role.choices)
 
 
+class TagListField(serializers.ListField):
+    def to_representation(self, data):
+        if hasattr(data, "all"):
+            data = sorted(tag.name for tag in data.all())
+        return super().to_representation(data)
+
+
 class ProjectWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """Input of POST (create), PUT (replace) and PATCH (change). Lists given replace the
     project's lists; with PATCH, lists left out stay as they are."""
@@ -192,12 +199,12 @@ class ProjectWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer)
     lead_unit = serializers.PrimaryKeyRelatedField(
         queryset=Partner.objects.all(), help_text=_("Id of the domestic lead unit.")
     )
-    countries = CountryShareInputSerializer(many=True, required=False)
-    sectors = SectorShareInputSerializer(many=True, required=False)
+    # The sources name the project's relations, so the browsable API's forms can show
+    # a project's current values in this input shape.
+    countries = CountryShareInputSerializer(many=True, required=False, source="project_countries")
+    sectors = SectorShareInputSerializer(many=True, required=False, source="project_sectors")
     participations = ParticipationInputSerializer(many=True, required=False)
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, max_length=50
-    )
+    tags = TagListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
 
     class Meta:
         model = Project
@@ -208,30 +215,39 @@ class ProjectWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer)
         `replace` (PUT), fields left out take their defaults and lists become empty."""
         data = dict(self.validated_data)
         lists = {}
-        for name in ("countries", "sectors", "participations", "tags"):
-            value = data.pop(name, None)
+        for name, source in LIST_SOURCES.items():
+            value = data.pop(source, None)
             lists[name] = [] if value is None and replace else value
         if replace:
             for name in services.EDITABLE_FIELDS:
                 if name not in data:
                     data[name] = _default(Project._meta.get_field(name))
+
+        def rows(name, make):
+            return None if lists[name] is None else [make(row) for row in lists[name]]
+
         return {
             "data": data,
-            "countries": None
-            if lists["countries"] is None
-            else [
-                services.CountryShare(c["country"].pk, c.get("share")) for c in lists["countries"]
-            ],
-            "sectors": None
-            if lists["sectors"] is None
-            else [services.SectorShare(s["sector"].pk, s.get("share")) for s in lists["sectors"]],
-            "participations": None
-            if lists["participations"] is None
-            else [
-                services.PartnerRole(p["partner"].pk, p["role"]) for p in lists["participations"]
-            ],
+            "countries": rows(
+                "countries", lambda row: services.CountryShare(row["country"].pk, row.get("share"))
+            ),
+            "sectors": rows(
+                "sectors", lambda row: services.SectorShare(row["sector"].pk, row.get("share"))
+            ),
+            "participations": rows(
+                "participations",
+                lambda row: services.PartnerRole(row["partner"].pk, row["role"]),
+            ),
             "tags": lists["tags"],
         }
+
+
+LIST_SOURCES = {
+    "countries": "project_countries",
+    "sectors": "project_sectors",
+    "participations": "participations",
+    "tags": "tags",
+}
 
 
 def _default(field):

@@ -67,6 +67,15 @@ ETAG = OpenApiParameter(
 )
 
 
+FORM_SERIALIZERS = {
+    "history": s.HistoryEntrySerializer,
+    "reviews": s.ReviewCreateSerializer,
+    "support_decisions": s.SupportDecisionCreateSerializer,
+    "progress_updates": s.ProgressUpdateCreateSerializer,
+    "transitions": s.TransitionRequestSerializer,
+}
+
+
 class CSVRenderer(BaseRenderer):
     media_type = "text/csv"
     format = "csv"
@@ -175,8 +184,12 @@ class ProjectViewSet(
         return access.visible_projects(self.request.user, Project.objects.with_relations())
 
     def get_serializer_class(self):
+        # The views build their serializers explicitly; this choice feeds the browsable
+        # API's forms (which call it with the form's method).
         if self.action in {"create", "update", "partial_update"} and self.request.method != "GET":
             return s.ProjectWriteSerializer
+        if self.action in FORM_SERIALIZERS:
+            return FORM_SERIALIZERS[self.action]
         if access.is_partner_only(self.request.user):
             return s.PartnerProjectSerializer
         return s.ProjectSerializer

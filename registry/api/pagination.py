@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
