@@ -11,9 +11,9 @@ MAX_PAGE_SIZE = getattr(settings, "API_MAX_PAGE_SIZE", 100)
 class PagePagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
-    page_size_query_description = _(
-        "Rows per page (at most %(max)d; larger values are capped)."
-    ) % {"max": MAX_PAGE_SIZE}
+    page_size_query_description = format_lazy(
+        "{} {}", _("Rows per page; values above the maximum are capped at"), MAX_PAGE_SIZE
+    )
     max_page_size = MAX_PAGE_SIZE
 
 
