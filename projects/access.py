@@ -147,3 +147,26 @@ def can_publish_iati(user) -> bool:
     """The IATI file speaks for the whole office, so only those who see the whole pool
     may produce it."""
     return sees_whole_pool(user)
+
+
+def can_view_reviews(user) -> bool:
+    """Screening reviews are read by reviewers and managers, never by partners."""
+    return sees_whole_pool(user)
+
+
+def visible_partners(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Staff see every institution; a partner user sees its own institutions and those
+    leading or taking part in the projects it can see."""
+    from partners.models import Partner
+
+    queryset = Partner.objects.all() if queryset is None else queryset
+    if is_staff_member(user):
+        return queryset
+    if not user or not user.is_authenticated:
+        return queryset.none()
+    projects = visible_projects(user)
+    return queryset.filter(
+        Q(pk__in=member_partner_ids(user))
+        | Q(pk__in=projects.values("lead_unit_id"))
+        | Q(pk__in=Participation.objects.filter(project__in=projects).values("partner_id"))
+    )

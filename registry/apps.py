@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = _("Reference data")
+
+    def ready(self):
+        from registry import token_admin  # noqa: F401  (registers the API token admin)

@@ -1,5 +1,6 @@
 """Reference data shared by every app: countries, country groups and sectors."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -122,3 +123,36 @@ class Sector(BilingualNameMixin, models.Model):
             raise ValidationError(
                 {"parent": _("A sector with sub-sectors cannot itself become a sub-sector.")}
             )
+
+
+class ApiToken(models.Model):
+    """A named API token of a user. Only the SHA-256 of the secret is stored: the secret
+    is shown once when the token is issued and can never be read back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters of the secret, so a holder can tell which token is which.
+    key_prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    def is_usable(self, now) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > now

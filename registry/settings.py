@@ -172,3 +172,65 @@ REGISTRY_REVIEW_WEIGHTS = {
 REGISTRY_PEOPLE_TO_PEOPLE_TARGET = float(os.environ.get("REGISTRY_PEOPLE_TO_PEOPLE_TARGET", "0.20"))
 # The reporting organisation for IATI publication (org-id form).
 REGISTRY_IATI_REPORTING_ORG_REF = os.environ.get("REGISTRY_IATI_REPORTING_ORG_REF", "CN-GXFAO")
+
+# --- REST API (/api/v1/) ------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Bearer first: unauthenticated requests get 401 with WWW-Authenticate.
+        "registry.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.LimitedJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["registry.api.filters.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.PagePagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.api.throttling.AnonThrottle",
+        "registry.api.throttling.UserThrottle",
+        "registry.api.throttling.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_RATE_ANON", "60/minute"),
+        "user": os.environ.get("API_RATE_USER", "3000/minute"),
+        "token": os.environ.get("API_RATE_TOKEN", "1200/minute"),
+    },
+    "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+API_MAX_PAGE_SIZE = 100
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Registry API",
+    "DESCRIPTION": (
+        "The international cooperation project pool. Authenticate with "
+        "`Authorization: Bearer <token>` (issued by `manage.py issue_token`) or a session. "
+        'Errors: `{"error": {"code", "message", "fields"}}`, message in the '
+        "Accept-Language of the request (zh-hans or en). Writes to a project need "
+        "`If-Match` with its ETag."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectKindEnum": "projects.models.Kind",
+        "PartnerKindEnum": "partners.models.Partner.Kind",
+        "SupportKindEnum": "projects.models.SupportDecision.Kind",
+        "CountryGroupKindEnum": "registry.models.CountryGroup.Kind",
+        "ProjectStatusEnum": "projects.models.Status",
+    },
+}

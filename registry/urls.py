@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from projects.dashboard import admin_dashboard_view
 
@@ -10,5 +11,8 @@ urlpatterns = [
     # Before admin/, or the admin's catch-all would answer it.
     path("admin/dashboard/", admin_dashboard_view, name="admin-dashboard"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("registry.api.urls", namespace="api")),
     path("api/v1/", include("projects.reports_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -146,3 +146,25 @@ def english():
 @pytest.fixture
 def plain_static_storage():
     """Kept for tests that ask for it by name; `_test_settings` already applies it."""
+
+
+@pytest.fixture
+def api_client(db):
+    """`api_client(user, language="en")`: a DRF test client acting as `user` (anonymous
+    when None) that asks for messages in `language`."""
+    from rest_framework.test import APIClient
+
+    def make(user=None, language="en"):
+        client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Users are made by the dozen in API tests; PBKDF2 costs ~1 s each on a busy
+    machine, and no API test is about password strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

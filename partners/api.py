@@ -1,0 +1,143 @@
+"""`/api/v1/partners/` and `/api/v1/contacts/` (read-only; institutions are maintained
+in the admin). Contacts are personal data: staff only."""
+
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.decorators import action
+
+from partners.models import Contact, Partner
+from projects import access
+from projects.api.search import search_partners
+from registry.api.errors import error_responses
+from registry.api.filters import IdFilter, StrictBooleanFilter
+from registry.api.pagination import SyncCursorPagination, cursor_page_schema
+
+
+class PartnerSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country_id", read_only=True)
+    # May be empty, which the "uri" format of a URLField would not allow.
+    website = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id",
+            "name_zh",
+            "name_en",
+            "kind",
+            "country",
+            "website",
+            "description",
+            "org_id",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "partner",
+            "name",
+            "position",
+            "email",
+            "phone",
+            "notes",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class PartnerFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=Partner.Kind.choices, help_text=_("Kind of institution."))
+    country = filters.CharFilter(
+        field_name="country_id", help_text=_("ISO alpha-2 code of the institution's country.")
+    )
+    active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text=_("Changed at or after this time.")
+    )
+    search = filters.CharFilter(
+        method="filter_search",
+        max_length=100,
+        help_text=_("Words that must each occur in the Chinese or English name."),
+    )
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("name_zh", "name_zh"),
+            ("name_en", "name_en"),
+            ("updated_at", "updated_at"),
+            ("id", "id"),
+        ),
+        help_text=_("Sort by these fields; a leading '-' sorts descending."),
+    )
+
+    def filter_search(self, queryset, name, text):
+        return search_partners(queryset, text) if text.strip() else queryset
+
+
+class ContactFilter(filters.FilterSet):
+    partner = IdFilter(field_name="partner_id", help_text=_("Partner id."))
+    active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List partner institutions"),
+        description=_(
+            "Staff see all; partner users see their own institutions and those in their projects."
+        ),
+        responses={200: PartnerSerializer(many=True), **error_responses(400)},
+    ),
+    retrieve=extend_schema(
+        summary=_("Read a partner institution"),
+        responses={200: PartnerSerializer, **error_responses(404)},
+    ),
+    sync=extend_schema(
+        summary=_("Partners changed since a time, for synchronisation"),
+        description=_("Cursor-paginated, ordered by (updated_at, id); same filters as the list."),
+        responses={
+            200: cursor_page_schema("PartnerSyncPage", PartnerSerializer),
+            **error_responses(400),
+        },
+    ),
+)
+class PartnerViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PartnerSerializer
+    filterset_class = PartnerFilter
+
+    def get_queryset(self):
+        return access.visible_partners(self.request.user, Partner.objects.order_by("name_zh", "id"))
+
+    @action(detail=False, methods=["get"], pagination_class=SyncCursorPagination)
+    def sync(self, request):
+        return self.list(request)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List contacts (staff only)"),
+        responses={200: ContactSerializer(many=True), **error_responses(400, 403)},
+    ),
+    retrieve=extend_schema(
+        summary=_("Read a contact (staff only)"),
+        responses={200: ContactSerializer, **error_responses(403, 404)},
+    ),
+)
+class ContactViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    queryset = Contact.objects.order_by("partner_id", "name", "id")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not access.sees_contacts(request.user):
+            raise exceptions.PermissionDenied(_("Contacts are seen by office staff only."))

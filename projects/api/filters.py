@@ -1,0 +1,174 @@
+"""The project list's filters: an explicit list, each one documented in the schema."""
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from projects.api.search import search_projects
+from projects.models import Kind, Participation, ProjectCountry, ProjectSector, RiskLevel, Status
+from registry.api.filters import AmountFilter, IdFilter, StrictBooleanFilter
+from registry.models import Country, CountryGroup, Sector
+
+
+class CommaOrRepeatedWidget(forms.SelectMultiple):
+    """Reads `?status=a,b` and `?status=a&status=b` alike."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        parts = [part.strip() for value in values if value for part in value.split(",")]
+        return [part for part in parts if part] or None
+
+
+class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", CommaOrRepeatedWidget)
+        # The filtered columns are the project's own: no join, so no DISTINCT needed.
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeFilter(filters.ModelChoiceFilter):
+    """A reference row named by its code (sector, country group) or ISO code (country)."""
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """Adds the primary key as the last sort key, so pages never overlap on ties."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            qs = qs.order_by(*qs.query.order_by, "-pk")
+        return qs
+
+
+class ProjectFilter(filters.FilterSet):
+    status = MultipleChoiceFilter(
+        choices=Status.choices,
+        help_text=_("One or more statuses, comma-separated or repeated."),
+    )
+    kind = filters.ChoiceFilter(choices=Kind.choices, help_text=_("Project or activity."))
+    sector = CodeFilter(
+        queryset=Sector.objects.all(),
+        to_field_name="code",
+        method="filter_sector",
+        help_text=_("Sector code; a top-level sector includes its sub-sectors."),
+    )
+    country = CodeFilter(
+        queryset=Country.objects.all(),
+        method="filter_country",
+        help_text=_("ISO 3166-1 alpha-2 code of a country the project takes place in."),
+    )
+    country_group = CodeFilter(
+        queryset=CountryGroup.objects.all(),
+        to_field_name="code",
+        method="filter_country_group",
+        help_text=_("Code of a country group (e.g. asean): a project in any member country."),
+    )
+    partner = IdFilter(
+        method="filter_partner",
+        help_text=_("Id of a partner institution taking part in the project."),
+    )
+    lead_unit = IdFilter(field_name="lead_unit_id", help_text=_("Lead unit id."))
+    value_min = AmountFilter(
+        field_name="estimated_value",
+        lookup_expr="gte",
+        help_text=_("Estimated value at least this (any currency: values are not converted)."),
+    )
+    value_max = AmountFilter(
+        field_name="estimated_value",
+        lookup_expr="lte",
+        help_text=_("Estimated value at most this (any currency: values are not converted)."),
+    )
+    planned_start_after = filters.DateFilter(
+        field_name="planned_start", lookup_expr="gte", help_text=_("Planned start on or after.")
+    )
+    planned_start_before = filters.DateFilter(
+        field_name="planned_start", lookup_expr="lte", help_text=_("Planned start on or before.")
+    )
+    planned_end_after = filters.DateFilter(
+        field_name="planned_end", lookup_expr="gte", help_text=_("Planned end on or after.")
+    )
+    planned_end_before = filters.DateFilter(
+        field_name="planned_end", lookup_expr="lte", help_text=_("Planned end on or before.")
+    )
+    created_after = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text=_("Created at or after.")
+    )
+    created_before = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text=_("Created before.")
+    )
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text=_("Changed at or after this time (ISO 8601), for synchronisation."),
+    )
+    risk = MultipleChoiceFilter(
+        field_name="risk_level",
+        choices=RiskLevel.choices,
+        help_text=_("One or more risk levels, comma-separated or repeated."),
+    )
+    review_overdue = StrictBooleanFilter(
+        method="filter_review_overdue",
+        help_text=_("Selected or in-progress projects whose periodic review is overdue."),
+    )
+    search = filters.CharFilter(
+        method="filter_search",
+        max_length=100,
+        help_text=_(
+            "Words that must each occur in the code, titles, summaries or partner names "
+            "(Chinese or English, case-insensitive substring)."
+        ),
+    )
+    ordering = StableOrderingFilter(
+        fields=(
+            ("created_at", "created_at"),
+            ("updated_at", "updated_at"),
+            ("code", "code"),
+            ("title_zh", "title_zh"),
+            ("title_en", "title_en"),
+            ("status", "status"),
+            ("estimated_value", "estimated_value"),
+            ("planned_start", "planned_start"),
+            ("next_review_due", "next_review_due"),
+        ),
+        help_text=_("Sort by these fields; a leading '-' sorts descending."),
+    )
+
+    def filter_sector(self, queryset, name, sector):
+        return queryset.filter(
+            Exists(
+                ProjectSector.objects.filter(project_id=OuterRef("pk")).filter(
+                    Q(sector=sector) | Q(sector__parent=sector)
+                )
+            )
+        )
+
+    def filter_country(self, queryset, name, country):
+        return queryset.filter(
+            Exists(ProjectCountry.objects.filter(project_id=OuterRef("pk"), country=country))
+        )
+
+    def filter_country_group(self, queryset, name, group):
+        return queryset.filter(
+            Exists(ProjectCountry.objects.filter(project_id=OuterRef("pk"), country__groups=group))
+        )
+
+    def filter_partner(self, queryset, name, partner_id):
+        return queryset.filter(
+            Exists(Participation.objects.filter(project_id=OuterRef("pk"), partner_id=partner_id))
+        )
+
+    def filter_review_overdue(self, queryset, name, overdue):
+        if overdue is None:
+            return queryset
+        overdue_ids = queryset.model.objects.review_overdue().values("pk")
+        if overdue:
+            return queryset.filter(pk__in=overdue_ids)
+        return queryset.exclude(pk__in=overdue_ids)
+
+    def filter_search(self, queryset, name, text):
+        return search_projects(queryset, text) if text.strip() else queryset

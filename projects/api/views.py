@@ -1,0 +1,553 @@
+"""`/api/v1/projects/…`: the pool through HTTP.
+
+Every route first finds the project among those the user may see
+(`access.visible_projects`), so a project outside a partner's reach is a 404 on every
+route. Writes then ask `projects.access` whether the user may do this at all (403),
+check If-Match (428/412), validate the body (400) and call the one service function
+that does the write (`projects.services`), passing the expected version so a race is
+refused under the row lock (412).
+"""
+
+from django.db import transaction
+from django.http import HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from projects import access, services
+from projects.api import serializers as s
+from projects.api.etag import expected_version, not_modified, project_etag
+from projects.api.filters import ProjectFilter
+from projects.models import Project, Review
+from registry.api.errors import error_responses
+from registry.api.filters import check_query_parameters
+from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
+
+# The workflow's action names (projects/workflow.py holds their rules).
+ACTIONS = (
+    "submit",
+    "start_screening",
+    "select",
+    "not_select",
+    "start_implementation",
+    "complete",
+    "suspend",
+    "resume",
+    "withdraw",
+    "return_for_revision",
+    "rescreen",
+    "archive",
+)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description=gettext_lazy('The project\'s ETag as last read, e.g. "P000123-v4".'),
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description=gettext_lazy("The project's version tag, to send back in If-Match."),
+)
+
+
+FORM_SERIALIZERS = {
+    "history": s.HistoryEntrySerializer,
+    "reviews": s.ReviewCreateSerializer,
+    "support_decisions": s.SupportDecisionCreateSerializer,
+    "progress_updates": s.ProgressUpdateCreateSerializer,
+    "transitions": s.TransitionRequestSerializer,
+}
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+
+class XLSXRenderer(BaseRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+
+
+def _describe_transition(transition) -> dict:
+    """One entry of `workflow.available_transitions` as the API shows it."""
+    if isinstance(transition, str):
+        return {
+            "action": transition,
+            "label": transition,
+            "to_status": None,
+            "reason_required": False,
+        }
+
+    def pick(*names, default=None):
+        for name in names:
+            value = (
+                transition.get(name)
+                if isinstance(transition, dict)
+                else getattr(transition, name, None)
+            )
+            if value is not None:
+                return value
+        return default
+
+    name = pick("action", "name")
+    return {
+        "action": str(name),
+        "label": str(pick("label", "verbose_name", default=name)),
+        "to_status": pick("target", "to_status", "to"),
+        "reason_required": bool(pick("reason_required", "needs_reason", default=False)),
+    }
+
+
+def _partner_history(entries: list[dict]) -> list[dict]:
+    """Partners see the status trail (with reasons) but no field-level changes, which
+    would reveal internal notes, reviews and support conditions."""
+    return [
+        {**entry, "changes": [], "model": "", "object": ""}
+        for entry in entries
+        if entry.get("to_status")
+    ]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=gettext_lazy("List projects"),
+        description=gettext_lazy(
+            "Projects the user may see, filtered and ordered; partner users see only the "
+            "projects their institution takes part in, without internal fields."
+        ),
+        responses={200: s.ProjectSerializer(many=True), **error_responses(400)},
+    ),
+    retrieve=extend_schema(
+        summary=gettext_lazy("Read a project"),
+        parameters=[ETAG],
+        responses={
+            200: s.ProjectSerializer,
+            304: OpenApiResponse(description=gettext_lazy("Not modified (If-None-Match).")),
+            **error_responses(404),
+        },
+    ),
+    create=extend_schema(
+        summary=gettext_lazy("Enter a project (as a draft)"),
+        parameters=[ETAG],
+        request=s.ProjectWriteSerializer,
+        responses={201: s.ProjectSerializer, **error_responses(400, 403, 413)},
+    ),
+    update=extend_schema(
+        summary=gettext_lazy("Replace a project's data"),
+        parameters=[IF_MATCH, ETAG],
+        request=s.ProjectWriteSerializer,
+        responses={200: s.ProjectSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
+    ),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Change some of a project's data"),
+        parameters=[IF_MATCH, ETAG],
+        request=s.ProjectWriteSerializer(partial=True),
+        responses={200: s.ProjectSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
+    ),
+)
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Za-z0-9_.-]+"
+    filterset_class = ProjectFilter
+    pagination_class = PagePagination
+    serializer_class = s.ProjectSerializer
+
+    # --- Helpers --------------------------------------------------------------------
+
+    def get_queryset(self):
+        return access.visible_projects(self.request.user, Project.objects.with_relations())
+
+    def get_serializer_class(self):
+        # The views build their serializers explicitly; this choice feeds the browsable
+        # API's forms (which call it with the form's method).
+        if self.action in {"create", "update", "partial_update"} and self.request.method != "GET":
+            return s.ProjectWriteSerializer
+        if self.action in FORM_SERIALIZERS:
+            return FORM_SERIALIZERS[self.action]
+        if access.is_partner_only(self.request.user):
+            return s.PartnerProjectSerializer
+        return s.ProjectSerializer
+
+    def get_object(self):
+        # No list filters on a detail route: the project is found by code among those
+        # visible, or it is a 404.
+        return get_object_or_404(self.get_queryset(), code=self.kwargs["code"])
+
+    def visible_project(self) -> Project:
+        """The project of a sub-resource route, without its relations (one query)."""
+        return get_object_or_404(
+            access.visible_projects(self.request.user), code=self.kwargs["code"]
+        )
+
+    def project_response(self, project_pk: int, status_code=status.HTTP_200_OK) -> Response:
+        project = self.get_queryset().get(pk=project_pk)
+        serializer_class = (
+            s.PartnerProjectSerializer
+            if access.is_partner_only(self.request.user)
+            else s.ProjectSerializer
+        )
+        data = serializer_class(project, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers={"ETag": project_etag(project)})
+
+    def etag_of(self, project_pk: int) -> dict:
+        """The project's ETag after a child write (which may have bumped its version)."""
+        return {"ETag": project_etag(Project.objects.only("code", "version").get(pk=project_pk))}
+
+    def paginated(self, rows, serializer_class):
+        page = self.paginate_queryset(rows)
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)
+
+    def only_pagination_parameters(self):
+        check_query_parameters(self.request, ())
+
+    # --- Project itself -------------------------------------------------------------
+
+    def retrieve(self, request, *args, **kwargs):
+        check_query_parameters(request, ())
+        project = self.get_object()
+        if not_modified(request, project):
+            return Response(
+                status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": project_etag(project)}
+            )
+        data = self.get_serializer(project).data
+        return Response(data, headers={"ETag": project_etag(project)})
+
+    def create(self, request, *args, **kwargs):
+        if not access.can_create_project(request.user):
+            raise exceptions.PermissionDenied(_("Only officers enter projects."))
+        serializer = s.ProjectWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.project_create(
+            actor=request.user, **serializer.service_arguments(replace=True)
+        )
+        response = self.project_response(project.pk, status.HTTP_201_CREATED)
+        response["Location"] = response.data["url"]
+        return response
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        project = self.visible_project()
+        if not access.can_edit_project(request.user, project):
+            raise exceptions.PermissionDenied(_("You may only change projects of your own unit."))
+        version = expected_version(request, project)
+        serializer = s.ProjectWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        project, _changed = services.project_update(
+            actor=request.user,
+            project=project,
+            expected_version=version,
+            **serializer.service_arguments(replace=not partial),
+        )
+        return self.project_response(project.pk)
+
+    # --- Lists beside the main one --------------------------------------------------
+
+    @extend_schema(
+        summary=gettext_lazy("Projects changed since a time, for synchronisation"),
+        description=gettext_lazy(
+            "Cursor-paginated, ordered by (updated_at, id); takes the same filters as the "
+            "list. Follow `next` to the end, then start the next sync with updated_since "
+            "set to the last row's updated_at; a project changed again reappears."
+        ),
+        responses={
+            200: cursor_page_schema("ProjectSyncPage", s.ProjectSerializer),
+            **error_responses(400),
+        },
+    )
+    @action(detail=False, methods=["get"], pagination_class=SyncCursorPagination)
+    def sync(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        return self.paginated(queryset, self.get_serializer_class())
+
+    @extend_schema(
+        summary=gettext_lazy("Export the filtered projects"),
+        description=gettext_lazy(
+            "CSV (streamed) or XLSX of the projects the list would show with the same "
+            "filters. Staff only."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format",
+                OpenApiTypes.STR,
+                enum=["csv", "xlsx"],
+                default="csv",
+                description=gettext_lazy("File format."),
+            )
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY,
+            **error_responses(400, 403),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        renderer_classes=[CSVRenderer, XLSXRenderer, JSONRenderer],
+        pagination_class=None,
+    )
+    def export(self, request):
+        if not access.is_staff_member(request.user):
+            raise exceptions.PermissionDenied(_("Exports are for office staff."))
+        file_format = request.query_params.get("format", "csv")
+        if file_format not in {"csv", "xlsx"}:
+            raise exceptions.ValidationError({"format": [_("Choose csv or xlsx.")]})
+        from projects import exports
+
+        queryset = self.filter_queryset(access.visible_projects(request.user))
+        language = get_language()
+        if file_format == "xlsx":
+            return exports.projects_xlsx_response(queryset, language=language)
+        result = exports.stream_projects_csv(queryset, language=language)
+        if isinstance(result, HttpResponseBase):
+            return result
+        response = StreamingHttpResponse(result, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="projects.csv"'
+        return response
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if self.action == "export":
+            # Errors of the file endpoint are JSON like every other error.
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
+    def perform_content_negotiation(self, request, force=False):
+        if getattr(self, "action", None) == "export":
+            file_format = request.query_params.get("format", "csv")
+            renderer = XLSXRenderer() if file_format == "xlsx" else CSVRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    # --- Sub-resources --------------------------------------------------------------
+
+    @extend_schema(
+        summary=gettext_lazy("The project's history"),
+        description=gettext_lazy(
+            "Every change with actor, time and old/new values, and every status change "
+            "with its reason. Partner users see the status changes only."
+        ),
+        responses={200: s.HistoryEntrySerializer(many=True), **error_responses(404)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, code=None):
+        self.only_pagination_parameters()
+        project = self.visible_project()
+        from projects.history import project_history
+
+        entries = list(project_history(project))
+        if access.is_partner_only(request.user):
+            entries = _partner_history(entries)
+        return self.paginated(entries, s.HistoryEntrySerializer)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("The project's screening reviews"),
+        responses={200: s.ReviewSerializer(many=True), **error_responses(403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("Record a review"),
+        parameters=[IF_MATCH, ETAG],
+        request=s.ReviewCreateSerializer,
+        responses={
+            201: s.ReviewSerializer,
+            **error_responses(400, 403, 404, 409, 412, 413, 428),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def reviews(self, request, code=None):
+        project = self.visible_project()
+        if request.method == "GET":
+            self.only_pagination_parameters()
+            if not access.can_view_reviews(request.user):
+                raise exceptions.PermissionDenied(_("Reviews are for reviewers and managers."))
+            rows = project.reviews.select_related("reviewer").order_by("round", "created_at")
+            return self.paginated(rows, s.ReviewSerializer)
+        if not access.can_review(request.user, project):
+            raise exceptions.PermissionDenied(_("You may not review this project."))
+        version = expected_version(request, project)
+        serializer = s.ReviewCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            locked = services.lock_project(project)
+            services.check_version(locked, version)
+            review = services.review_record(
+                project=locked,
+                reviewer=request.user,
+                scores={name: data[name] for name in Review.CRITERIA},
+                recommendation=data["recommendation"],
+                comment=data["comment"],
+            )
+        return Response(
+            s.ReviewSerializer(review).data,
+            status=status.HTTP_201_CREATED,
+            headers=self.etag_of(project.pk),
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("Support granted to the project"),
+        description=gettext_lazy("Partner users see the decisions without their conditions."),
+        responses={200: s.SupportDecisionSerializer(many=True), **error_responses(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("Decide on support (managers)"),
+        parameters=[IF_MATCH, ETAG],
+        request=s.SupportDecisionCreateSerializer,
+        responses={
+            201: s.SupportDecisionSerializer,
+            **error_responses(400, 403, 404, 409, 412, 413, 428),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], url_path="support-decisions", filter_backends=[])
+    def support_decisions(self, request, code=None):
+        project = self.visible_project()
+        if request.method == "GET":
+            self.only_pagination_parameters()
+            serializer_class = (
+                s.PartnerSupportDecisionSerializer
+                if access.is_partner_only(request.user)
+                else s.SupportDecisionSerializer
+            )
+            rows = project.support_decisions.select_related("decided_by").order_by(
+                "-decided_on", "-id"
+            )
+            return self.paginated(rows, serializer_class)
+        if not access.can_decide(request.user):
+            raise exceptions.PermissionDenied(_("Only managers decide on support."))
+        version = expected_version(request, project)
+        serializer = s.SupportDecisionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            locked = services.lock_project(project)
+            services.check_version(locked, version)
+            decision = services.support_decide(
+                project=locked, actor=request.user, **serializer.validated_data
+            )
+        return Response(
+            s.SupportDecisionSerializer(decision).data,
+            status=status.HTTP_201_CREATED,
+            headers=self.etag_of(project.pk),
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("Progress updates on the project"),
+        responses={200: s.ProgressUpdateSerializer(many=True), **error_responses(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("Post a progress update (staff of the project or its partners)"),
+        parameters=[IF_MATCH, ETAG],
+        request=s.ProgressUpdateCreateSerializer,
+        responses={
+            201: s.ProgressUpdateSerializer,
+            **error_responses(400, 403, 404, 409, 412, 413, 428),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], url_path="progress-updates", filter_backends=[])
+    def progress_updates(self, request, code=None):
+        project = self.visible_project()
+        if request.method == "GET":
+            self.only_pagination_parameters()
+            rows = project.progress_updates.select_related("author").order_by("-reported_on", "-id")
+            return self.paginated(rows, s.ProgressUpdateSerializer)
+        if not access.can_post_progress(request.user, project):
+            raise exceptions.PermissionDenied(_("You may not post updates on this project."))
+        version = expected_version(request, project)
+        serializer = s.ProgressUpdateCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            locked = services.lock_project(project)
+            services.check_version(locked, version)
+            update = services.progress_post(
+                project=locked, actor=request.user, **serializer.validated_data
+            )
+        return Response(
+            s.ProgressUpdateSerializer(update).data,
+            status=status.HTTP_201_CREATED,
+            headers=self.etag_of(project.pk),
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary=gettext_lazy("Workflow actions the user may take now"),
+        responses={200: s.AvailableTransitionSerializer(many=True), **error_responses(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=gettext_lazy("Take a workflow action (submit, select, suspend, …)"),
+        parameters=[IF_MATCH, ETAG],
+        request=inline_serializer(
+            "TransitionRequest",
+            fields={
+                "action": serializers.ChoiceField(choices=ACTIONS),
+                "reason": serializers.CharField(required=False, allow_blank=True),
+            },
+        ),
+        responses={
+            200: s.ProjectSerializer,
+            **error_responses(400, 403, 404, 409, 412, 413, 428),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def transitions(self, request, code=None):
+        project = self.visible_project()
+        if request.method == "GET":
+            check_query_parameters(request, ())
+            from projects.workflow import available_transitions
+
+            available = [
+                _describe_transition(t) for t in available_transitions(project, request.user)
+            ]
+            return Response(s.AvailableTransitionSerializer(available, many=True).data)
+        if access.is_partner_only(request.user):
+            raise exceptions.PermissionDenied(_("Partners do not take workflow actions."))
+        version = expected_version(request, project)
+        serializer = s.TransitionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["action"] not in ACTIONS:
+            raise exceptions.ValidationError({"action": [_("Unknown action.")]})
+        project = services.project_transition(
+            project=project,
+            actor=request.user,
+            action=data["action"],
+            reason=data["reason"],
+            expected_version=version,
+        )
+        return self.project_response(project.pk)

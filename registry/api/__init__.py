@@ -1,0 +1,1 @@
+"""The REST API's shared machinery: errors, pagination, limits, reference resources."""

@@ -1,0 +1,79 @@
+"""Filtering shared by every list: declared FilterSets only, and any query parameter that
+is neither a declared filter nor a pagination/format parameter is refused with 400."""
+
+from django import forms
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from registry.api.errors import UnknownParameter
+from registry.api.pagination import PAGINATION_PARAMETERS
+
+ALWAYS_ALLOWED = PAGINATION_PARAMETERS | {"format"}
+
+
+def check_query_parameters(request, allowed) -> None:
+    unknown = sorted(set(request.query_params) - set(allowed) - ALWAYS_ALLOWED)
+    if unknown:
+        error = UnknownParameter(
+            _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)}
+        )
+        error.fields = {name: [_("This parameter is not supported here.")] for name in unknown}
+        raise error
+
+
+class StrictFilterBackend(filters.DjangoFilterBackend):
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        allowed = set(filterset_class.base_filters) if filterset_class else set()
+        check_query_parameters(request, allowed)
+        return super().filter_queryset(request, queryset, view)
+
+
+MAX_ID = 2**63 - 1
+
+
+class _IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """A row id: a positive 64-bit integer (larger numbers are a 400, not a database
+    overflow)."""
+
+    field_class = _IdField
+
+
+class AmountFilter(filters.NumberFilter):
+    """A money amount as stored (18 digits, 2 decimals)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+
+class _BooleanField(forms.TypedChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.update(
+            choices=[("true", "true"), ("false", "false")],
+            coerce=lambda value: value == "true",
+            empty_value=None,
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        return super().clean(value.lower() if isinstance(value, str) else value)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(filters.Filter):
+    """`true` or `false`; anything else is a 400 (django-filter's BooleanFilter would
+    silently ignore it)."""
+
+    field_class = _BooleanField

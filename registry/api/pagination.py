@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+# Page sizes above the maximum are capped (not refused): the response says how many
+# rows it holds, and `next` links walk the rest.
+MAX_PAGE_SIZE = getattr(settings, "API_MAX_PAGE_SIZE", 100)
+
+
+class PagePagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    page_size_query_description = format_lazy(
+        "{} {}", _("Rows per page; values above the maximum are capped at"), MAX_PAGE_SIZE
+    )
+    max_page_size = MAX_PAGE_SIZE
+
+
+class SyncCursorPagination(CursorPagination):
+    """For partners that mirror the pool: ordered by (updated_at, id), so a client keeps
+    the last `next` link and resumes from it; rows changed later appear again."""
+
+    ordering = ("updated_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+PAGINATION_PARAMETERS = frozenset({"page", "page_size", "cursor"})
+
+
+def cursor_page_schema(name: str, serializer_class):
+    """The documented shape of a cursor page (a name of its own: drf-spectacular would
+    otherwise give it the same component name as the numbered page of the same rows)."""
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    return inline_serializer(
+        name,
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

@@ -1,0 +1,93 @@
+"""API tokens: issuing, revoking, and the `Authorization: Bearer <token>` scheme.
+
+A token is `reg_` followed by 40 random URL-safe characters. The database keeps its
+SHA-256 and its first characters (to tell tokens apart), never the secret itself.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from registry.models import ApiToken
+
+TOKEN_PREFIX = "reg_"
+KEY_PREFIX_LENGTH = 10
+# last_used_at is written at most this often per token, so reads stay reads.
+LAST_USED_PRECISION = timedelta(minutes=5)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token for `user` and return it with its secret (shown once, not stored)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        key_prefix=secret[:KEY_PREFIX_LENGTH],
+        key_hash=hash_secret(secret),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    return token, secret
+
+
+def revoke_tokens(tokens) -> int:
+    """Revoke the given tokens (a queryset); already revoked ones keep their date."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid Authorization header: give 'Bearer' and the token.")
+            )
+        try:
+            secret = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
+        now = timezone.now()
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This token has been revoked."))
+        if not token.is_usable(now):
+            raise exceptions.AuthenticationFailed(_("This token has expired."))
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
+
+    def authenticate_header(self, request):
+        # Makes DRF answer 401 (not 403) to unauthenticated requests.
+        return f'{self.keyword} realm="api"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "registry.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": str(
+                _(
+                    "An API token issued with `manage.py issue_token USERNAME`, sent as "
+                    "`Authorization: Bearer <token>`."
+                )
+            ),
+        }
