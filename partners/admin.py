@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from partners import services
 from partners.models import Contact, Membership, Partner
 from projects import access
+from projects.admin_import import PartnerImportAdminMixin
 from registry.admin import NoDeleteMixin
 
 
@@ -33,7 +34,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class PartnerAdmin(PartnerImportAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
     list_display = (
         "name_zh",
         "name_en",

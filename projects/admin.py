@@ -16,6 +16,7 @@ from partners.models import Partner
 from projects import access, services
 from projects.admin_import import ImportAdminMixin
 from projects.admin_workflow import WorkflowAdminMixin
+from projects.dashboard import ProjectExportAdminMixin
 from projects.errors import DomainError, InvalidData, StaleWrite
 from projects.models import (
     Participation,
@@ -294,8 +295,11 @@ def _error_text(error: DomainError) -> str:
 
 
 @admin.register(Project)
-class ProjectAdmin(ImportAdminMixin, WorkflowAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(
+    ProjectExportAdminMixin, ImportAdminMixin, WorkflowAdminMixin, SimpleHistoryAdmin
+):
     form = ProjectAdminForm
+    actions = ProjectExportAdminMixin.export_actions
     list_display = (
         "code",
         "display_title",

@@ -29,13 +29,13 @@ CHANGELIST_PARAMS = {
     "sector": "sector",
     "country": "country",
     "country_group": "country_group",
-    "lead_unit": "lead_unit__id__exact",
+    "lead_unit": "lead_unit",
 }
 # Dashboard filters carried over into the changelist links.
 CARRIED_FILTERS = {
     "country_group": "country_group",
     "sector": "sector",
-    "lead_unit": "lead_unit__id__exact",
+    "lead_unit": "lead_unit",
 }
 PIPELINE_STAGES = (
     Status.DRAFT,

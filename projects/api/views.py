@@ -9,7 +9,6 @@ refused under the row lock (412).
 """
 
 from django.db import transaction
-from django.http import HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -328,12 +327,7 @@ class ProjectViewSet(
         language = get_language()
         if file_format == "xlsx":
             return exports.projects_xlsx_response(queryset, language=language)
-        result = exports.stream_projects_csv(queryset, language=language)
-        if isinstance(result, HttpResponseBase):
-            return result
-        response = StreamingHttpResponse(result, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="projects.csv"'
-        return response
+        return exports.stream_projects_csv(queryset, language=language)
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
