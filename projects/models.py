@@ -229,6 +229,8 @@ class Project(models.Model):
             ),
         ]
         indexes = [
+            # The default ordering of every list: pages are read off this index.
+            models.Index(fields=["-created_at", "-id"], name="project_newest_first"),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["lead_unit", "status"]),
             models.Index(fields=["updated_at", "id"]),

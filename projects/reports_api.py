@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -87,20 +87,25 @@ class FlowView(_FiguresView):
     figures = staticmethod(stats.flow)
 
 
-@extend_schema(
-    tags=["iati"],
-    responses={(200, "application/xml"): OpenApiTypes.STR, 409: OpenApiTypes.OBJECT},
-    operation_id="iati_activities_xml",
-    summary="IATI 2.03 activity file of the published projects",
-    description=(
-        "Selected, in-progress and completed projects. Projects breaking an IATI rule are "
-        "left out; their number is in the X-IATI-Left-Out header and the reasons at "
-        "/api/v1/iati/report/."
-    ),
-)
+class NothingToPublish(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "nothing_to_publish"
+
+
 class IatiActivitiesView(APIView):
     permission_classes = [IsAuthenticated, CanPublishIati]
 
+    @extend_schema(
+        tags=["iati"],
+        responses={(200, "application/xml"): OpenApiTypes.STR, 409: OpenApiTypes.OBJECT},
+        operation_id="iati_activities_xml",
+        summary="IATI 2.03 activity file of the published projects",
+        description=(
+            "Selected, in-progress and completed projects. Projects breaking an IATI rule are "
+            "left out; their number is in the X-IATI-Left-Out header and the reasons at "
+            "/api/v1/iati/report/."
+        ),
+    )
     def get(self, request):
         # Not a `with` block: FileResponse closes the file once it is sent.
         output = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
@@ -111,13 +116,9 @@ class IatiActivitiesView(APIView):
             raise
         if not result.published:
             output.close()
-            return Response(
-                {
-                    "code": "nothing_to_publish",
-                    "detail": _("No project can be published (%(count)s left out).")
-                    % {"count": len(result.problems)},
-                },
-                status=status.HTTP_409_CONFLICT,
+            raise NothingToPublish(
+                _("No project can be published (%(count)s left out).")
+                % {"count": len(result.problems)}
             )
         output.seek(0)
         response = FileResponse(output, content_type="application/xml; charset=utf-8")

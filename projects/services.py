@@ -288,8 +288,11 @@ def project_update(
 
 
 def bump_version(project: Project) -> None:
-    """Mark the project changed (a child row was written) so stale ETags are refused."""
-    Project.objects.filter(pk=project.pk).update(version=F("version") + 1)
+    """Mark the project changed (a child row was written) so stale ETags are refused and
+    partners syncing by `updated_since` see it."""
+    Project.objects.filter(pk=project.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
 
 
 # --- Workflow, screening and support (projects/workflow.py holds the transition table) ---

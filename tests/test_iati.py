@@ -256,7 +256,7 @@ def test_api_conflict_when_nothing_to_publish(client, manager, db):
     client.force_login(manager)
     response = client.get("/api/v1/iati/activities.xml")
     assert response.status_code == 409
-    assert response.json()["code"] == "nothing_to_publish"
+    assert response.json()["error"]["code"] == "nothing_to_publish"
 
 
 def test_api_refuses_partners_and_officers(client, published, partner_user, lead_unit):

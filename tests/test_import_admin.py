@@ -21,6 +21,7 @@ from projects.admin_import import (
 )
 from projects.importing.template import PROJECT_COLUMNS
 from projects.models import Project
+from registry import urls as registry_urls
 
 site = admin.AdminSite(name="admin")
 
@@ -35,7 +36,8 @@ class PartnerImportAdmin(PartnerImportAdminMixin, admin.ModelAdmin):
 
 site.register(Project, ProjectImportAdmin)
 site.register(Partner, PartnerImportAdmin)
-urlpatterns = [path("admin/", site.urls)]
+# The admin's templates link to the language switch, the dashboard and the API.
+urlpatterns = [path("admin/", site.urls), *registry_urls.urlpatterns]
 
 pytestmark = [pytest.mark.urls(__name__)]
 
