@@ -58,7 +58,8 @@ PROJECT_COLUMNS = (
         "countries",
         "国家及比例",
         gettext_lazy(
-            "ISO code or name, share in % optional: LA:60; TH:40 or 老挝：60；泰国：40 or LA; TH. "  # noqa: RUF001
+            "ISO code or name, optional share in percent: "
+            "LA:60; TH:40 or 老挝：60；泰国：40 or LA; TH. "  # noqa: RUF001
             "Shares, when given, add up to 100."
         ),
     ),
