@@ -34,8 +34,8 @@ messages: $(VENV)/.installed
 run: setup
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_reference
-	DEBUG=1 $(PY) manage.py load_demo
 	DEBUG=1 $(PY) manage.py demo_users
+	DEBUG=1 $(PY) manage.py load_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -16,6 +16,9 @@ from registry.models import Sector
 from tests import factories
 from tests.conftest import make_user
 
+# Messages are asserted in English; the default interface language is Chinese.
+pytestmark = pytest.mark.usefixtures("english")
+
 LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PAST = date(2025, 3, 1)
 

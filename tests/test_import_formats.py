@@ -11,6 +11,9 @@ from projects.importing.formats import ImportFileError, read_table
 from projects.importing.projects import import_projects
 from projects.models import Project
 
+# Messages are asserted in English; the default interface language is Chinese.
+pytestmark = pytest.mark.usefixtures("english")
+
 CHINESE = "项目编号 code,中文名称 title_zh\r\n,中老铁路冷链物流班列\r\n"
 
 

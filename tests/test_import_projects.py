@@ -21,6 +21,9 @@ from projects.models import (
 )
 from tests import factories
 
+# Messages are asserted in English; the default interface language is Chinese.
+pytestmark = pytest.mark.usefixtures("english")
+
 DATA = Path(__file__).parent / "data"
 HEADERS = [c.header for c in PROJECT_COLUMNS]
 
