@@ -25,7 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from projects import access, services
+from projects import access, exports, history, services, workflow
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
@@ -34,21 +34,8 @@ from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
 from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
 
-# The workflow's action names (projects/workflow.py holds their rules).
-ACTIONS = (
-    "submit",
-    "start_screening",
-    "select",
-    "not_select",
-    "start_implementation",
-    "complete",
-    "suspend",
-    "resume",
-    "withdraw",
-    "return_for_revision",
-    "rescreen",
-    "archive",
-)
+# The action names come from the one transition table.
+ACTIONS = tuple(transition.name for transition in workflow.TRANSITIONS)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -321,8 +308,6 @@ class ProjectViewSet(
         file_format = request.query_params.get("format", "csv")
         if file_format not in {"csv", "xlsx"}:
             raise exceptions.ValidationError({"format": [_("Choose csv or xlsx.")]})
-        from projects import exports
-
         queryset = self.filter_queryset(access.visible_projects(request.user))
         language = get_language()
         if file_format == "xlsx":
@@ -358,9 +343,7 @@ class ProjectViewSet(
     def history(self, request, code=None):
         self.only_pagination_parameters()
         project = self.visible_project()
-        from projects.history import project_history
-
-        entries = list(project_history(project))
+        entries = list(history.project_history(project))
         if access.is_partner_only(request.user):
             entries = _partner_history(entries)
         return self.paginated(entries, s.HistoryEntrySerializer)
@@ -523,10 +506,10 @@ class ProjectViewSet(
         project = self.visible_project()
         if request.method == "GET":
             check_query_parameters(request, ())
-            from projects.workflow import available_transitions
 
             available = [
-                _describe_transition(t) for t in available_transitions(project, request.user)
+                _describe_transition(t)
+                for t in workflow.available_transitions(project, request.user)
             ]
             return Response(s.AvailableTransitionSerializer(available, many=True).data)
         if access.is_partner_only(request.user):
