@@ -11,7 +11,7 @@ FIND_PYTHON = for c in python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/vers
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$c; exit 0; fi; done; exit 1
 
-.PHONY: help run test setup messages lint format check ci-checks demo clean
+.PHONY: help run test setup browser messages lint format check clean
 
 help:
 	@echo "make run    set up, load reference and demo data, serve on http://127.0.0.1:$(PORT)/"
@@ -39,7 +39,16 @@ run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: setup
+# The browser test drives Debian's Chromium; installed here when missing and possible.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Note: /usr/bin/chromium is missing; the browser test will be skipped (apt-get install chromium)."; fi; \
+	fi
+
+test: setup browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
