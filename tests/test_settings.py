@@ -1,0 +1,35 @@
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRODUCTION = {
+    "SECRET_KEY": "a-production-secret-" + "x7Q2" * 12,
+    "SECURE_SSL_REDIRECT": "1",
+    "ALLOWED_HOSTS": "registry.example.org",
+    "DEBUG": "0",
+}
+
+
+def check_deploy(**env):
+    environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = check_deploy(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_fails_without_a_secret_key():
+    result = check_deploy(**{**PRODUCTION, "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
