@@ -95,8 +95,9 @@ def test_projects_created_after_the_seed_get_fresh_codes(on_postgres):
 
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="bench.urls")
-def test_baseline_lists_the_seeded_pool_with_nested_relations(on_postgres, client):
+def test_baseline_lists_the_seeded_pool_with_nested_relations(on_postgres, client, manager):
     seed(12, 30, analyze=False)
+    client.force_login(manager)  # the baseline keeps the API's authentication, as measured
     response = client.get("/bench/baseline/projects/?page_size=5")
     assert response.status_code == 200
     body = response.json()

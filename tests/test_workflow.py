@@ -345,7 +345,10 @@ def test_concurrent_select_and_not_select(on_postgres, committed_reference_data)
 
     def attempt(action, user_pk):
         from django.contrib.auth import get_user_model
+        from django.utils import translation
 
+        # A thread starts with the default language; the messages are asserted in English.
+        translation.activate("en")
         try:
             actor = get_user_model().objects.get(pk=user_pk)
             target = Project.objects.get(pk=project.pk)
