@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from partners.models import Partner
-from projects import exports, history
+from projects import exports, services
 from projects.models import Project
 from registry.models import Sector
 from tests import factories
@@ -610,43 +610,18 @@ def test_contacts_are_for_staff_only(api_client, officer, partner_user, foreign_
 # --- Sub-resources that need the workflow/history/export modules of other branches --------
 
 
-def test_history_wiring_and_partner_view(api_client, manager, partner_user, project, monkeypatch):
-    """The view's own logic, with `project_history` replaced by a known list."""
-    at = timezone.now()
-    entries = [
-        {
-            "at": at,
-            "actor": manager,
-            "kind": "change",
-            "model": "project",
-            "object": project.code,
-            "action": "update",
-            "changes": [{"field": "internal_notes", "old": "", "new": "秘密"}],
-            "from_status": None,
-            "to_status": None,
-            "reason": None,
-        },
-        {
-            "at": at,
-            "actor": manager,
-            "kind": "transition",
-            "model": "project",
-            "object": project.code,
-            "action": "submit",
-            "changes": [],
-            "from_status": "draft",
-            "to_status": "submitted",
-            "reason": "准备好了",
-        },
-    ]
-    monkeypatch.setattr(history, "project_history", lambda p: entries if p.pk == project.pk else [])
+def test_history_and_partner_view(api_client, officer, manager, partner_user, project):
+    """Staff read every change; partners read the trail without internal fields."""
+    services.project_update(actor=officer, project=project, data={"internal_notes": "秘密"})
+    services.project_transition(project=project, actor=officer, action="submit")
     staff = api_client(manager).get(f"{API}/projects/{project.code}/history/").json()
-    assert [row["action"] for row in staff["results"]] == ["update", "submit"]
-    assert staff["results"][0]["changes"][0]["new"] == "秘密"
-    assert staff["results"][0]["actor"] == "manager"
+    actions = [row["action"] for row in staff["results"]]
+    assert actions[-2:] == ["changed", "submit"]
+    assert staff["results"][-2]["changes"][0]["new"] == "秘密"
+    assert staff["results"][-2]["actor"] == "officer"
     partner = api_client(partner_user).get(f"{API}/projects/{project.code}/history/")
     assert partner.status_code == 200
-    assert [row["action"] for row in partner.json()["results"]] == ["submit"]
+    assert [row["action"] for row in partner.json()["results"]][-1] == "submit"
     assert "秘密" not in partner.content.decode()
 
 

@@ -104,16 +104,6 @@ def _describe_transition(transition) -> dict:
     }
 
 
-def _partner_history(entries: list[dict]) -> list[dict]:
-    """Partners see the status trail (with reasons) but no field-level changes, which
-    would reveal internal notes, reviews and support conditions."""
-    return [
-        {**entry, "changes": [], "model": "", "object": ""}
-        for entry in entries
-        if entry.get("to_status")
-    ]
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=gettext_lazy("List projects"),
@@ -343,9 +333,9 @@ class ProjectViewSet(
     def history(self, request, code=None):
         self.only_pagination_parameters()
         project = self.visible_project()
-        entries = list(history.project_history(project))
-        if access.is_partner_only(request.user):
-            entries = _partner_history(entries)
+        entries = history.project_history(
+            project, partner_view=access.is_partner_only(request.user)
+        )
         return self.paginated(entries, s.HistoryEntrySerializer)
 
     @extend_schema(
