@@ -92,25 +92,23 @@ def check_version(project: Project, expected_version: int | None) -> None:
 
 
 def _validate_links(countries, sectors) -> dict:
+    """Each country and sector once; shares complete and adding up to 100 when given."""
     errors = {}
-    if countries is not None:
-        ids = [c.country_id for c in countries]
+    checks = (
+        ("countries", countries, "country_id", _("A country is listed twice."), _("countries")),
+        ("sectors", sectors, "sector_id", _("A sector is listed twice."), _("sectors")),
+    )
+    for field, rows, key, twice, label in checks:
+        if rows is None:
+            continue
+        ids = [getattr(row, key) for row in rows]
         if len(ids) != len(set(ids)):
-            errors["countries"] = [_("A country is listed twice.")]
-        else:
-            try:
-                validate_shares([c.share for c in countries], label=_("countries"))
-            except ValidationError as error:
-                errors["countries"] = error.messages
-    if sectors is not None:
-        ids = [s.sector_id for s in sectors]
-        if len(ids) != len(set(ids)):
-            errors["sectors"] = [_("A sector is listed twice.")]
-        else:
-            try:
-                validate_shares([s.share for s in sectors], label=_("sectors"))
-            except ValidationError as error:
-                errors["sectors"] = error.messages
+            errors[field] = [twice]
+            continue
+        try:
+            validate_shares([row.share for row in rows], label=label)
+        except ValidationError as error:
+            errors[field] = error.messages
     return errors
 
 
