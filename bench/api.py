@@ -262,14 +262,62 @@ def summary_ms(values: list[float]) -> dict:
 
 def probe(url: str, token: str | None) -> tuple[int, int]:
     """(status, body bytes) of one GET."""
+    status, body = fetch(url, token)
+    return status, len(body)
+
+
+def fetch(url: str, token: str | None) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, len(response.read())
+            return response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, len(error.read())
+        return error.code, error.read()
+
+
+def check_answer(name: str, body: bytes, floor: dict | None, code: str) -> str | None:
+    """Why the API's answer is not the expected rows (None when it is): the list calls
+    report the floor's count and a full page, the detail the asked project, the summary
+    the floor's count of projects. Checked once, before any timing."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "answer is not JSON"
+    if name == "detail":
+        return None if data.get("code") == code else f"detail of {data.get('code')!r}"
+    if floor is None:
+        return None
+    if name == "stats":
+        return (
+            None
+            if data.get("count") == floor["count"]
+            else (f"count {data.get('count')} ≠ floor {floor['count']}")
+        )
+    expected = min(50, floor["count"])
+    if data.get("count") != floor["count"]:
+        return f"count {data.get('count')} ≠ floor {floor['count']}"
+    if len(data.get("results", [])) != expected:
+        return f"{len(data.get('results', []))} rows, expected {expected}"
+    api_codes = [row["code"] for row in data["results"]]
+    floor_codes = [row["code"] for row in floor["results"]]
+    return None if api_codes == floor_codes else "page holds other projects than the floor's"
+
+
+def floor_answer(conn, statement: str, params: dict) -> dict | None:
+    with conn.cursor() as cursor:
+        cursor.execute(statement, params or None)
+        value = cursor.fetchone()[0]
+    data = json.loads(value) if isinstance(value, str) else value
+    return data if isinstance(data, dict) else None
+
+
+def floor_conninfo() -> dict:
+    """The floor's connection gets the session options the app's connections get (the
+    app turns PostgreSQL's jit off), so both run under the same planner settings."""
+    options = connection.settings_dict.get("OPTIONS", {}).get("options")
+    return {"options": options} if options else {}
 
 
 def run_wrk(url: str, token: str | None, *, connections: int, duration: float, requests: int):
@@ -439,7 +487,7 @@ def run(*, duration: float, requests: int, concurrency: int, workers: int, log=p
         "calls": {},
         "notes": [] if have_wrk else [WRK_MISSING],
     }
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(conninfo, autocommit=True, **floor_conninfo()) as conn:
         # In process: queries per request and the plans of the page queries.
         for call in calls(code):
             entry = results["calls"].setdefault(call.name, {"label": call.label, "path": call.path})
@@ -463,6 +511,11 @@ def run(*, duration: float, requests: int, concurrency: int, workers: int, log=p
                     entry["explain_count"] = explain(conn, total, None, f"{call.name}-count")
         # The floors, and their plans.
         results["sql"] = {}
+        expected = {
+            name: floor_answer(conn, statement, params)
+            for name, (statement, params) in statements.items()
+            if name in {"list", "list_filtered", "list_search", "stats"}
+        }
         for name, (statement, params) in statements.items():
             log(f"SQL floor {name} …")
             results["sql"][name] = time_sql(
@@ -479,12 +532,19 @@ def run(*, duration: float, requests: int, concurrency: int, workers: int, log=p
                 if "skipped" in entry:
                     continue
                 url = server.base + call.path
-                status, size = probe(url, token)
+                status, body = fetch(url, token)
                 if status != 200:
                     entry["skipped"] = f"answers {status} over HTTP"
                     log(f"{call.name}: skipped, answers {status} over HTTP.")
                     continue
-                entry["bytes"] = size
+                entry["bytes"] = len(body)
+                floor_name = "list" if call.name == "baseline_list" else call.name
+                problem = check_answer(call.name, body, expected.get(floor_name), code)
+                if problem:
+                    entry["skipped"] = f"wrong answer: {problem}"
+                    log(f"{call.name}: skipped, wrong answer: {problem}.")
+                    continue
+                entry["checked"] = True
                 if not have_wrk:
                     continue
                 for _ in range(2 * workers):  # every worker connected and warm
@@ -555,6 +615,12 @@ def add_ratios(results: dict) -> None:
     for name, entry in calls_.items():
         latency = entry.get("latency")
         floor_name = "list" if name == "baseline_list" else name
+        if latency and latency.get("errors"):
+            # Requests that failed (e.g. killed by the worker timeout) have no latency.
+            entry["failed"] = f"{latency['errors']} of {latency['n']} requests failed"
+            entry.pop("latency")
+            entry.pop("throughput", None)
+            continue
         if latency and floor_name in sql:
             entry["ratio_sql"] = round(latency["p50"] / sql[floor_name]["p50"], 1)
     baseline = calls_.get("baseline_list", {}).get("latency")

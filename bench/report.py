@@ -156,7 +156,8 @@ def render(results: dict) -> str:
             if errors:
                 rps += f" ({errors} errors)"
         else:
-            api, rps = f"skipped: {entry.get('skipped', 'no load run')}", "—"
+            reason = entry.get("failed") or entry.get("skipped", "no load run")
+            api, rps = f"not measured: {reason}", "—"
         lines.append(
             f"| {entry['label']} | {api} | {rps} | {_num(floor.get('p50'))} "
             f"| {_num(entry.get('ratio_sql'), TIMES)} | {_num(entry.get('queries'))} | {uses} |"

@@ -286,7 +286,7 @@ class SeedReport:
             seconds = self.seconds[table]
             rate = rows / seconds if seconds else 0
             out.append(f"{table:<36} {rows:>10,} {seconds:>8.2f} {rate:>9,.0f}")
-        out.append(f"{'total (incl. generation, ANALYZE)':<36} {'':>10} {self.total_seconds:>8.2f}")
+        out.append(f"{'total (incl. generation, VACUUM)':<36} {'':>10} {self.total_seconds:>8.2f}")
         return out
 
 
@@ -648,7 +648,7 @@ def seed(
     log=None,
 ) -> SeedReport:
     """Top the pool up to `projects` projects and `partners` partners (only what is missing
-    is added), in one transaction, then ANALYZE. Returns rows and seconds per table."""
+    is added), in one transaction, then VACUUM (ANALYZE). Returns rows and seconds per table."""
     connection = connection or default_connection
     check_database(connection)
     log = log or (lambda message: None)
@@ -674,8 +674,11 @@ def seed(
     if analyze and (report.partners or report.projects):
         began = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        report.add("(ANALYZE)", 0, time.perf_counter() - began)
+            # VACUUM as well: it sets the visibility map that a live database's autovacuum
+            # keeps set, without which count(*) cannot use an index-only scan (a page's
+            # count of 100,000 projects: 31 ms from the heap, 18 ms from an index).
+            cursor.execute("VACUUM (ANALYZE)")
+        report.add("(VACUUM ANALYZE)", 0, time.perf_counter() - began)
     report.total_seconds = time.perf_counter() - started
     return report
 

@@ -85,26 +85,71 @@ FROM projects_project p JOIN partners_partner lu ON lu.id = p.lead_unit_id
 WHERE p.code = %(code)s
 """
 
-# The summary's main figures in one statement: projects and value (per currency) by
-# status, by kind, projects by top-level sector and by country group.
-_STATS = """
+# The figures of `/api/v1/stats/summary/` (`projects.stats.summary`) in one statement:
+# projects and value per currency overall, by status, by kind and by lead unit; by
+# top-level sector, country and country group the projects touching each (a project
+# counted once per key), their weight (project-equivalents) and the value attributed by
+# the link weights (share / sum of the project's shares when every link has one and they
+# sum to more than zero, else 1/n). The same definitions as the app, computed the way a
+# database person would: each table read once, weights by window functions, a project
+# counted once per key by grouping per (project, key) first (cheaper than COUNT DISTINCT).
+_LINK_WEIGHT = """
+    CASE WHEN count({t}.share) OVER w = count(*) OVER w AND sum({t}.share) OVER w > 0
+         THEN {t}.share::float8 / (sum({t}.share) OVER w)::float8
+         ELSE 1.0 / count(*) OVER w END"""
+
+_STATS = f"""
+WITH p AS MATERIALIZED (
+  SELECT id, status, kind, lead_unit_id, currency, estimated_value FROM projects_project
+), cl AS MATERIALIZED (
+  SELECT pc.project_id, pc.country_id, {_LINK_WEIGHT.format(t="pc")} AS weight
+  FROM projects_projectcountry pc WINDOW w AS (PARTITION BY pc.project_id)
+), sl AS MATERIALIZED (
+  SELECT ps.project_id, coalesce(s.parent_id, s.id) AS sector_id,
+         {_LINK_WEIGHT.format(t="ps")} AS weight
+  FROM projects_projectsector ps JOIN registry_sector s ON s.id = ps.sector_id
+  WINDOW w AS (PARTITION BY ps.project_id)
+), gl AS MATERIALIZED (
+  SELECT cl.project_id, m.countrygroup_id AS group_id, cl.weight
+  FROM cl JOIN registry_countrygroup_members m ON m.country_id = cl.country_id
+)
 SELECT json_build_object(
+  'count', (SELECT count(*) FROM p),
+  'value', (SELECT json_agg(t) FROM (
+      SELECT currency, sum(estimated_value) AS total FROM p
+      WHERE estimated_value IS NOT NULL GROUP BY currency) t),
   'by_status', (SELECT json_agg(t) FROM (
-      SELECT status, count(*) AS projects FROM projects_project GROUP BY status) t),
-  'value_by_status', (SELECT json_agg(t) FROM (
-      SELECT status, currency, sum(estimated_value) AS total FROM projects_project
-      WHERE estimated_value IS NOT NULL GROUP BY status, currency) t),
+      SELECT status, currency, count(*) AS projects, sum(estimated_value) AS total
+      FROM p GROUP BY status, currency) t),
   'by_kind', (SELECT json_agg(t) FROM (
-      SELECT kind, count(*) AS projects FROM projects_project GROUP BY kind) t),
+      SELECT kind, currency, count(*) AS projects, sum(estimated_value) AS total
+      FROM p GROUP BY kind, currency) t),
+  'by_lead_unit', (SELECT json_agg(t) FROM (
+      SELECT p.lead_unit_id, lu.name_zh, lu.name_en, p.currency, count(*) AS projects,
+             sum(p.estimated_value) AS total
+      FROM p JOIN partners_partner lu ON lu.id = p.lead_unit_id
+      GROUP BY p.lead_unit_id, lu.name_zh, lu.name_en, p.currency) t),
   'by_sector', (SELECT json_agg(t) FROM (
-      SELECT coalesce(s.parent_id, s.id) AS sector, count(DISTINCT ps.project_id) AS projects
-      FROM projects_projectsector ps JOIN registry_sector s ON s.id = ps.sector_id
-      GROUP BY 1) t),
+      SELECT s.code, s.name_zh, s.name_en, a.currency, count(*) AS projects,
+             sum(a.weight) AS weight, sum(a.value::float8 * a.weight) AS total
+      FROM (SELECT sl.project_id, sl.sector_id AS key_id, p.currency, p.estimated_value AS value,
+                   sum(sl.weight) AS weight
+            FROM sl JOIN p ON p.id = sl.project_id GROUP BY 1, 2, 3, 4) a
+      JOIN registry_sector s ON s.id = a.key_id
+      GROUP BY s.code, s.name_zh, s.name_en, a.currency) t),
+  'by_country', (SELECT json_agg(t) FROM (
+      SELECT c.iso2, c.name_zh, c.name_en, p.currency, count(*) AS projects,
+             sum(cl.weight) AS weight, sum(p.estimated_value::float8 * cl.weight) AS total
+      FROM cl JOIN p ON p.id = cl.project_id JOIN registry_country c ON c.iso2 = cl.country_id
+      GROUP BY c.iso2, c.name_zh, c.name_en, p.currency) t),
   'by_country_group', (SELECT json_agg(t) FROM (
-      SELECT m.countrygroup_id AS country_group, count(DISTINCT pc.project_id) AS projects
-      FROM projects_projectcountry pc
-      JOIN registry_countrygroup_members m ON m.country_id = pc.country_id
-      GROUP BY 1) t)
+      SELECT g.code, g.name_zh, g.name_en, a.currency, count(*) AS projects,
+             sum(a.weight) AS weight, sum(a.value::float8 * a.weight) AS total
+      FROM (SELECT gl.project_id, gl.group_id AS key_id, p.currency, p.estimated_value AS value,
+                   sum(gl.weight) AS weight
+            FROM gl JOIN p ON p.id = gl.project_id GROUP BY 1, 2, 3, 4) a
+      JOIN registry_countrygroup g ON g.id = a.key_id
+      GROUP BY g.code, g.name_zh, g.name_en, a.currency) t)
 )::text
 """
 

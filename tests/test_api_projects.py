@@ -520,12 +520,14 @@ def test_list_query_count_is_constant_in_page_size(
         assert response.status_code == 200
         return response
 
-    # auth data, count, page, and 4 prefetches (countries, sectors, participations, tags)
-    expected = AUTH_QUERIES[role] + 6
+    # auth data, count, page (with the tag names), and 3 prefetches (countries, sectors,
+    # participations)
+    expected = AUTH_QUERIES[role] + 5
     one = fetch(1)
     hundred = fetch(100)
     assert len(one.json()["results"]) == 1 and len(hundred.json()["results"]) == 100
     assert len(hundred.json()["results"][0]["participations"]) == 3
+    assert hundred.json()["results"][0]["tags"] == ["RCEP", "冷链"]
 
 
 @pytest.mark.parametrize("role", ROLE_FIXTURES)
@@ -536,7 +538,7 @@ def test_detail_query_count_is_fixed(
     small = factories.ProjectFactory(
         lead_unit=lead_unit, partners=[(Partner.objects.get(name_en="Lao Chamber"), "partner")]
     )
-    expected = AUTH_QUERIES[role] + 5  # the project and its 4 prefetches
+    expected = AUTH_QUERIES[role] + 4  # the project (with its tag names), 3 prefetches
     for project in (small, big_pool[0]):
         client = api_client(get_user_model().objects.get(pk=user_id))
         with django_assert_num_queries(expected):

@@ -138,12 +138,15 @@ class ProjectFilter(filters.FilterSet):
         help_text=_("Sort by these fields; a leading '-' sorts descending."),
     )
 
+    # The sector and country-group filters name the matching reference rows by id in a
+    # small subquery instead of joining the reference tables inside the EXISTS: an OR
+    # across the join (sector or its parent) left the planner a nested loop per project
+    # (the filtered count took 0.8 s on 100,000 projects), the id list a hash semi-join.
     def filter_sector(self, queryset, name, sector):
+        sector_ids = Sector.objects.filter(Q(pk=sector.pk) | Q(parent=sector)).values("pk")
         return queryset.filter(
             Exists(
-                ProjectSector.objects.filter(project_id=OuterRef("pk")).filter(
-                    Q(sector=sector) | Q(sector__parent=sector)
-                )
+                ProjectSector.objects.filter(project_id=OuterRef("pk"), sector_id__in=sector_ids)
             )
         )
 
@@ -154,7 +157,14 @@ class ProjectFilter(filters.FilterSet):
 
     def filter_country_group(self, queryset, name, group):
         return queryset.filter(
-            Exists(ProjectCountry.objects.filter(project_id=OuterRef("pk"), country__groups=group))
+            Exists(
+                ProjectCountry.objects.filter(
+                    project_id=OuterRef("pk"),
+                    country_id__in=CountryGroup.members.through.objects.filter(
+                        countrygroup=group
+                    ).values("country_id"),
+                )
+            )
         )
 
     def filter_partner(self, queryset, name, partner_id):

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from partners.models import Partner
 from projects import services
 from projects.models import (
+    TAG_SEPARATOR,
     Participation,
     ProgressUpdate,
     Project,
@@ -112,6 +113,9 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, project) -> list[str]:
+        names = getattr(project, "tag_names", None)
+        if names is not None:  # read with `with_relations(tag_names=True)`
+            return sorted(names.split(TAG_SEPARATOR)) if names else []
         return sorted(tag.name for tag in project.tags.all())
 
 

@@ -157,7 +157,9 @@ class ProjectViewSet(
     # --- Helpers --------------------------------------------------------------------
 
     def get_queryset(self):
-        return access.visible_projects(self.request.user, Project.objects.with_relations())
+        return access.visible_projects(
+            self.request.user, Project.objects.with_relations(tag_names=True)
+        )
 
     def get_serializer_class(self):
         # The views build their serializers explicitly; this choice feeds the browsable
