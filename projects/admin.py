@@ -42,7 +42,8 @@ def _id_value(list_filter) -> int:
 
 
 class SectorFilter(admin.SimpleListFilter):
-    """A top-level sector includes its sub-sectors."""
+    """By sector code, as in the API and the dashboard's links; a top-level sector
+    includes its sub-sectors."""
 
     title = _("sector")
     parameter_name = "sector"
@@ -50,18 +51,20 @@ class SectorFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         sectors = Sector.objects.order_by("sort_order", "code")
         return [
-            (sector.pk, f"— {sector.name}" if sector.parent_id else sector.name)
+            (sector.code, f"— {sector.name}" if sector.parent_id else sector.name)
             for sector in sectors
         ]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        sector_id = _id_value(self)
+        code = self.value()
+        if not Sector.objects.filter(code=code).exists():
+            raise IncorrectLookupParameters(code)
         return queryset.filter(
             Exists(
                 ProjectSector.objects.filter(project=OuterRef("pk")).filter(
-                    Q(sector_id=sector_id) | Q(sector__parent_id=sector_id)
+                    Q(sector__code=code) | Q(sector__parent__code=code)
                 )
             )
         )
@@ -89,16 +92,17 @@ class CountryGroupFilter(admin.SimpleListFilter):
     parameter_name = "country_group"
 
     def lookups(self, request, model_admin):
-        return [(group.pk, group.name) for group in CountryGroup.objects.all()]
+        return [(group.code, group.name) for group in CountryGroup.objects.all()]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
+        code = self.value()
+        if not CountryGroup.objects.filter(code=code).exists():
+            raise IncorrectLookupParameters(code)
         return queryset.filter(
             Exists(
-                ProjectCountry.objects.filter(
-                    project=OuterRef("pk"), country__groups=_id_value(self)
-                )
+                ProjectCountry.objects.filter(project=OuterRef("pk"), country__groups__code=code)
             )
         )
 

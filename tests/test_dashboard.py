@@ -75,6 +75,21 @@ def test_manager_sees_the_charts(client, manager, units):
     assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', html)
 
 
+def test_every_bar_opens_a_filtered_changelist(client, manager, units):
+    """Each link is understood by the project admin's filters (no "?e=1" error page) and
+    finds the projects its bar counts."""
+    build_pool(12, units)
+    client.force_login(manager)
+    html = client.get(URL).content.decode()
+    links = set(re.findall(r'href="(/admin/projects/project/\?[^"]+)"', html))
+    assert len(links) > 10
+    for link in sorted(links):
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        changelist = response.context["cl"]
+        assert changelist.result_count > 0, link
+
+
 def test_dashboard_filters_are_kept_in_bar_links(client, manager, units):
     build_pool(6, units)
     client.force_login(manager)
