@@ -87,7 +87,8 @@ def test_every_bar_opens_a_filtered_changelist(client, manager, units):
         response = client.get(link.replace("&amp;", "&"))
         assert response.status_code == 200, link
         changelist = response.context["cl"]
-        assert changelist.result_count > 0, link
+        # The funnel draws every stage, empty ones too; every other bar counts something.
+        assert changelist.result_count > 0 or "status__exact" in link, link
 
 
 def test_dashboard_filters_are_kept_in_bar_links(client, manager, units):
