@@ -403,10 +403,17 @@ def weighted_score(scores: dict[str, int]) -> Decimal:
 
 @transaction.atomic
 def review_record(
-    *, project: Project, reviewer, scores: dict, recommendation: str, comment: str = ""
+    *,
+    project: Project,
+    reviewer,
+    scores: dict,
+    recommendation: str,
+    comment: str = "",
+    expected_version: int | None = None,
 ) -> Review:
     """Record one reviewer's scored review in the project's current screening round."""
     project = lock_project(project)
+    check_version(project, expected_version)
     if not access.can_review(reviewer, project):
         if access.is_superuser(reviewer) or REVIEWER in access.user_roles(reviewer):
             raise NotAllowed(
@@ -484,9 +491,11 @@ def support_decide(
     conditions: str = "",
     valid_until=None,
     decided_on=None,
+    expected_version: int | None = None,
 ) -> SupportDecision:
     """A manager grants support to a selected or in-progress project."""
     project = lock_project(project)
+    check_version(project, expected_version)
     if not access.can_decide(actor):
         raise NotAllowed(_("Only managers decide on support."))
     if project.status not in SUPPORT_STATUSES:
@@ -535,13 +544,20 @@ def support_decide(
 
 @transaction.atomic
 def progress_post(
-    *, project: Project, actor, note: str, reported_on=None, partner=None
+    *,
+    project: Project,
+    actor,
+    note: str,
+    reported_on=None,
+    partner=None,
+    expected_version: int | None = None,
 ) -> ProgressUpdate:
     """Post a dated implementation note (staff of the project, or its partners).
 
     A partner user always posts on behalf of an institution of theirs that takes part in
     the project; staff may name one of their own institutions or none."""
     project = lock_project(project)
+    check_version(project, expected_version)
     if not access.can_post_progress(actor, project):
         raise NotAllowed(_("You may only post progress on projects you take part in."))
     if project.status not in PROGRESS_STATUSES:

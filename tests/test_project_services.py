@@ -76,3 +76,30 @@ def test_tag_changes_are_in_history(project, officer):
     latest = project.history.latest()
     assert sorted(t.tag.name for t in latest.tags.all()) == ["RCEP", "冷链"]
     assert latest.history_user == officer
+
+
+@pytest.mark.parametrize("write", ["review", "support", "progress"])
+def test_child_writes_refuse_a_stale_version(write, project, officer, manager, reviewer):
+    from projects.models import ProgressUpdate, Review, SupportDecision
+
+    stale = project.version + 1
+    calls = {
+        "review": lambda: services.review_record(
+            project=project,
+            reviewer=reviewer,
+            scores={},
+            recommendation="select",
+            expected_version=stale,
+        ),
+        "support": lambda: services.support_decide(
+            project=project, actor=manager, kind="policy", expected_version=stale
+        ),
+        "progress": lambda: services.progress_post(
+            project=project, actor=officer, note="进展", expected_version=stale
+        ),
+    }
+    with pytest.raises(StaleWrite):
+        calls[write]()
+    assert not Review.objects.exists()
+    assert not SupportDecision.objects.exists()
+    assert not ProgressUpdate.objects.exists()

@@ -8,7 +8,6 @@ that does the write (`projects.services`), passing the expected version so a rac
 refused under the row lock (412).
 """
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -370,16 +369,14 @@ class ProjectViewSet(
         serializer = s.ReviewCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        with transaction.atomic():
-            locked = services.lock_project(project)
-            services.check_version(locked, version)
-            review = services.review_record(
-                project=locked,
-                reviewer=request.user,
-                scores={name: data[name] for name in Review.CRITERIA},
-                recommendation=data["recommendation"],
-                comment=data["comment"],
-            )
+        review = services.review_record(
+            project=project,
+            reviewer=request.user,
+            scores={name: data[name] for name in Review.CRITERIA},
+            recommendation=data["recommendation"],
+            comment=data["comment"],
+            expected_version=version,
+        )
         return Response(
             s.ReviewSerializer(review).data,
             status=status.HTTP_201_CREATED,
@@ -421,12 +418,12 @@ class ProjectViewSet(
         version = expected_version(request, project)
         serializer = s.SupportDecisionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            locked = services.lock_project(project)
-            services.check_version(locked, version)
-            decision = services.support_decide(
-                project=locked, actor=request.user, **serializer.validated_data
-            )
+        decision = services.support_decide(
+            project=project,
+            actor=request.user,
+            expected_version=version,
+            **serializer.validated_data,
+        )
         return Response(
             s.SupportDecisionSerializer(decision).data,
             status=status.HTTP_201_CREATED,
@@ -460,12 +457,12 @@ class ProjectViewSet(
         version = expected_version(request, project)
         serializer = s.ProgressUpdateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            locked = services.lock_project(project)
-            services.check_version(locked, version)
-            update = services.progress_post(
-                project=locked, actor=request.user, **serializer.validated_data
-            )
+        update = services.progress_post(
+            project=project,
+            actor=request.user,
+            expected_version=version,
+            **serializer.validated_data,
+        )
         return Response(
             s.ProgressUpdateSerializer(update).data,
             status=status.HTTP_201_CREATED,
