@@ -10,6 +10,7 @@ import tempfile
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -61,7 +62,9 @@ class _FiguresView(APIView):
     tags=["stats"],
     parameters=FILTER_PARAMETERS,
     responses=OpenApiTypes.OBJECT,
-    summary="Counts and estimated value by status, kind, sector, country, group and lead unit",
+    summary=gettext_lazy(
+        "Counts and estimated value by status, kind, sector, country, group and lead unit"
+    ),
 )
 class SummaryView(_FiguresView):
     figures = staticmethod(stats.summary)
@@ -71,7 +74,9 @@ class SummaryView(_FiguresView):
     tags=["stats"],
     parameters=FILTER_PARAMETERS,
     responses=OpenApiTypes.OBJECT,
-    summary="Balance indicators: people-to-people share, kinds, concentration, coverage",
+    summary=gettext_lazy(
+        "Balance indicators: people-to-people share, kinds, concentration, coverage"
+    ),
 )
 class BalanceView(_FiguresView):
     figures = staticmethod(stats.balance)
@@ -81,7 +86,9 @@ class BalanceView(_FiguresView):
     tags=["stats"],
     parameters=FILTER_PARAMETERS,
     responses=OpenApiTypes.OBJECT,
-    summary="Flow: entries per stage and month, selection rate, median days, overdue reviews",
+    summary=gettext_lazy(
+        "Flow: entries per stage and month, selection rate, median days, overdue reviews"
+    ),
 )
 class FlowView(_FiguresView):
     figures = staticmethod(stats.flow)
@@ -99,8 +106,8 @@ class IatiActivitiesView(APIView):
         tags=["iati"],
         responses={(200, "application/xml"): OpenApiTypes.STR, 409: OpenApiTypes.OBJECT},
         operation_id="iati_activities_xml",
-        summary="IATI 2.03 activity file of the published projects",
-        description=(
+        summary=gettext_lazy("IATI 2.03 activity file of the published projects"),
+        description=gettext_lazy(
             "Selected, in-progress and completed projects. Projects breaking an IATI rule are "
             "left out; their number is in the X-IATI-Left-Out header and the reasons at "
             "/api/v1/iati/report/."
@@ -130,7 +137,9 @@ class IatiActivitiesView(APIView):
 @extend_schema(
     tags=["iati"],
     responses=OpenApiTypes.OBJECT,
-    summary="Which projects the IATI file publishes and which it leaves out, with reasons",
+    summary=gettext_lazy(
+        "Which projects the IATI file publishes and which it leaves out, with reasons"
+    ),
 )
 class IatiReportView(APIView):
     permission_classes = [IsAuthenticated, CanPublishIati]

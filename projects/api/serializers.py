@@ -152,11 +152,9 @@ class StrictSerializerMixin:
         return super().to_internal_value(data)
 
 
-class CountryShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    country = serializers.PrimaryKeyRelatedField(
-        queryset=Country.objects.all(), help_text=_("ISO alpha-2 code.")
-    )
-    share = serializers.DecimalField(
+def share_field() -> serializers.DecimalField:
+    """A country's or sector's share of a project (the sum rule lives in the services)."""
+    return serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=0,
@@ -165,21 +163,20 @@ class CountryShareInputSerializer(StrictSerializerMixin, serializers.Serializer)
         allow_null=True,
         help_text=_("Share in percent; give all shares or none."),
     )
+
+
+class CountryShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
+    country = serializers.PrimaryKeyRelatedField(
+        queryset=Country.objects.all(), help_text=_("ISO alpha-2 code.")
+    )
+    share = share_field()
 
 
 class SectorShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
     sector = serializers.SlugRelatedField(
         slug_field="code", queryset=Sector.objects.all(), help_text=_("Sector code.")
     )
-    share = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        required=False,
-        allow_null=True,
-        help_text=_("Share in percent; give all shares or none."),
-    )
+    share = share_field()
 
 
 class ParticipationInputSerializer(StrictSerializerMixin, serializers.Serializer):
