@@ -61,6 +61,7 @@ from django.utils.translation import gettext as _
 
 from partners.models import Partner
 from projects.models import Kind, ProjectCountry, ProjectSector, Status, StatusChange
+from registry import freshness
 from registry.models import Country, CountryGroup, Sector
 
 CENT = Decimal("0.01")
@@ -335,10 +336,16 @@ def _breakdown_rows(projects: QuerySet, parts: tuple[str, ...]) -> dict[str, lis
             "WINDOW w AS (PARTITION BY l.project_id))"
         )
     sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for part, *row in cursor.fetchall():
-            found[part].append(tuple(row))
+
+    def fetch() -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    # Reads the whole selection: cached until the data next changes (labels are added
+    # after, in the reader's language).
+    for part, *row in freshness.remember(("breakdowns", sql, params), fetch):
+        found[part].append(tuple(row))
     return found
 
 

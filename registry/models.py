@@ -125,6 +125,23 @@ class Sector(BilingualNameMixin, models.Model):
             )
 
 
+class DataGeneration(models.Model):
+    """A number that grows whenever the pool's data changes: PostgreSQL triggers bump it
+    once per committed transaction that wrote to a pool table (migration 0004). Costly
+    results (the exact count of a long list, the stats figures) are cached under it by
+    `registry.freshness`, so a cached result is never older than the data."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("data generation")
+        verbose_name_plural = _("data generations")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
 class ApiToken(models.Model):
     """A named API token of a user. Only the SHA-256 of the secret is stored: the secret
     is shown once when the token is issued and can never be read back."""

@@ -180,6 +180,20 @@ REGISTRY_PEOPLE_TO_PEOPLE_TARGET = float(os.environ.get("REGISTRY_PEOPLE_TO_PEOP
 # The reporting organisation for IATI publication (org-id form).
 REGISTRY_IATI_REPORTING_ORG_REF = os.environ.get("REGISTRY_IATI_REPORTING_ORG_REF", "CN-GXFAO")
 
+# Exact list counts and stats figures are cached until the data next changes
+# (registry.freshness; PostgreSQL only). REGISTRY_RESULT_CACHE=0 always recomputes them.
+REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
+
+# Per process: cached results carry the data generation in their keys, so processes
+# share nothing but the database. API throttling counts here too.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "registry",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # --- REST API (/api/v1/) ------------------------------------------------------------------
 
 REST_FRAMEWORK = {

@@ -104,6 +104,15 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: no throttle counts or cached results
+    (`registry.freshness`) carried over from another test's database state."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data_in_transactional_tests(request):
     """A `transaction=True` test empties every table when it ends (role groups and
     reference data included); the next such test gets them back before it starts."""

@@ -1,14 +1,38 @@
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+from registry import freshness
 
 # Page sizes above the maximum are capped (not refused): the response says how many
 # rows it holds, and `next` links walk the rest.
 MAX_PAGE_SIZE = getattr(settings, "API_MAX_PAGE_SIZE", 100)
 
 
+class CachedCountPaginator(Paginator):
+    """Counts a queryset once per data generation (`registry.freshness`): the exact
+    count(*) under a page grows with the pool (and with a broad filter or search), the
+    page itself does not."""
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if not isinstance(rows, QuerySet):
+            return super().count
+        try:
+            sql, params = rows.query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        return freshness.remember(("count", sql, params), rows.count, using=rows.db)
+
+
 class PagePagination(PageNumberPagination):
+    django_paginator_class = CachedCountPaginator
     page_size = 25
     page_size_query_param = "page_size"
     page_size_query_description = format_lazy(

@@ -1,0 +1,67 @@
+"""Costly results cached until the pool's data next changes.
+
+The exact count under a long list and the stats figures are aggregates over the whole
+(filtered) pool: their cost grows with the pool, while the data changes a few times an
+hour. They are cached under the *data generation* (`registry.models.DataGeneration`),
+which PostgreSQL triggers bump at the commit of every transaction that wrote to a pool
+table (migration `registry/0004`), whatever wrote it: the services, the admin, an import,
+a bulk update or psql. A cached result is therefore never older than the data the
+reader's own query would see.
+
+The key is the SQL and parameters of the query the result comes from, so everything the
+query depends on (the user's visibility, the filters, today's date as a parameter) is in
+it. A transaction that has itself written reads past the cache (its writes are not yet
+counted in any generation). Nothing is cached on SQLite, which has no such triggers.
+
+Entries live in the `default` Django cache (per process by default; keys carry the
+generation, so processes never need to agree on anything but the database).
+"""
+
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connections
+
+_MISSING = object()
+# Entries of an old generation are never read again; the timeout only frees their memory.
+TIMEOUT = 3600
+
+
+def enabled(using: str = "default") -> bool:
+    return (
+        getattr(settings, "REGISTRY_RESULT_CACHE", True)
+        and connections[using].vendor == "postgresql"
+    )
+
+
+def generation(using: str = "default") -> int | None:
+    """The current data generation, or None when results must not be cached here (SQLite,
+    cache switched off, or this transaction has written to the pool)."""
+    if not enabled(using):
+        return None
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE((SELECT value FROM registry_datageneration WHERE id = 1), 0), "
+            "current_setting('registry.changed', true)"
+        )
+        value, changed = cursor.fetchone()
+    return None if changed == "on" else value
+
+
+def remember[T](parts: tuple, compute: Callable[[], T], using: str = "default") -> T:
+    """`compute()`, or its result from an earlier call with the same `parts` (which must
+    identify the result fully: typically a query's SQL and parameters) in the same data
+    generation."""
+    current = generation(using)
+    if current is None:
+        return compute()
+    digest = hashlib.sha256(repr((using, current, parts)).encode()).hexdigest()
+    key = f"registry:result:{digest}"
+    cache = caches["default"]
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found, TIMEOUT)
+    return found
