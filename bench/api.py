@@ -38,6 +38,7 @@ from pathlib import Path
 import psycopg
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -384,18 +385,31 @@ def client(token: str | None) -> Client:
 
 
 def count_queries(path: str, token: str | None) -> dict:
-    """Run the request once in process (after a warm-up) and capture its SQL."""
+    """Run the request in process three times and capture its SQL: a warm-up, then
+    *cold* (the result cache emptied, as after any change to the data: the exact count
+    and the stats figures are computed) and *warm* (answered from that cache, as the
+    load runs are). Reports the queries and the in-process time of both."""
     browser = client(token)
     request_log = logging.getLogger("django.request")
     level = request_log.level
     request_log.setLevel(logging.ERROR)  # a 404 here is expected, not news
+    found = {}
     try:
         browser.get(path)
-        with CaptureQueriesContext(connection) as captured:
-            response = browser.get(path)
+        for name in ("cold", "warm"):
+            if name == "cold":
+                cache.clear()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = browser.get(path)
+                elapsed = time.perf_counter() - started
+            found[name] = {
+                "queries": [q["sql"] for q in captured],
+                "ms": round(elapsed * 1000, 1),
+            }
     finally:
         request_log.setLevel(level)
-    return {"status": response.status_code, "queries": [q["sql"] for q in captured]}
+    return {"status": response.status_code, **found}
 
 
 def page_query(queries: list[str]) -> str | None:
@@ -501,12 +515,15 @@ def run(*, duration: float, requests: int, concurrency: int, workers: int, log=p
                 entry["skipped"] = f"answers {captured['status']}"
                 log(f"{call.name}: skipped, {call.path} answers {captured['status']}.")
                 continue
-            entry["queries"] = len(captured["queries"])
+            cold, warm = captured["cold"], captured["warm"]
+            entry["queries"] = len(warm["queries"])
+            entry["queries_cold"] = len(cold["queries"])
+            entry["in_process_ms"] = {"cold": cold["ms"], "warm": warm["ms"]}
             if call.explain:
-                page = page_query(captured["queries"])
+                page = page_query(cold["queries"])
                 if page:
                     entry["explain"] = explain(conn, page, None, f"{call.name}-page")
-                total = count_query(captured["queries"])
+                total = count_query(cold["queries"])
                 if total:
                     entry["explain_count"] = explain(conn, total, None, f"{call.name}-count")
         # The floors, and their plans.

@@ -43,8 +43,13 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     calls = results.get("calls", {})
     rows = []
     value = _get(calls, "list", "queries")
+    cold = _get(calls, "list", "queries_cold")
     rows.append(
-        ("list page of 50: at most 6 queries", _num(value), _check(value, lambda v: v <= 6))
+        (
+            "list page of 50: at most 6 queries",
+            f"{_num(value)} ({_num(cold)} when the count is not cached)",
+            _check(value, lambda v: v <= 6),
+        )
     )
     value = _get(calls, "list", "ratio_sql")
     rows.append(
@@ -134,9 +139,9 @@ def render(results: dict) -> str:
         ]
     lines += [
         "",
-        "| call | API p50 / p95 / p99 (ms) | req/s | SQL floor p50 (ms) | API ÷ SQL | queries "
-        "| page query uses |",
-        "|---|---|---|---|---|---|---|",
+        "| call | API p50 / p95 / p99 (ms) | req/s | SQL floor p50 (ms) | API ÷ SQL "
+        "| in process, cold / warm (ms) | queries, warm / cold | page query uses |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     sql = results.get("sql", {})
     for name, entry in results.get("calls", {}).items():
@@ -158,14 +163,17 @@ def render(results: dict) -> str:
         else:
             reason = entry.get("failed") or entry.get("skipped", "no load run")
             api, rps = f"not measured: {reason}", "—"
+        in_process = entry.get("in_process_ms") or {}
         lines.append(
             f"| {entry['label']} | {api} | {rps} | {_num(floor.get('p50'))} "
-            f"| {_num(entry.get('ratio_sql'), TIMES)} | {_num(entry.get('queries'))} | {uses} |"
+            f"| {_num(entry.get('ratio_sql'), TIMES)} "
+            f"| {_num(in_process.get('cold'))} / {_num(in_process.get('warm'))} "
+            f"| {_num(entry.get('queries'))} / {_num(entry.get('queries_cold'))} | {uses} |"
         )
     if "stats_by_status" in sql:
         lines.append(
             f"| (raw GROUP BY status, for reference) | | | {_num(sql['stats_by_status']['p50'])} "
-            "| | 1 | |"
+            "| | | 1 | |"
         )
     export = results.get("export", {})
     floor = export.get("sql", {})
