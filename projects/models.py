@@ -116,25 +116,32 @@ class Tag(models.Model):
 TAG_SEPARATOR = "\x1f"
 
 
+def split_tag_names(names: str) -> list[str]:
+    """The tags of a `tag_names` column, as the API lists them."""
+    return sorted(names.split(TAG_SEPARATOR)) if names else []
+
+
 class ProjectQuerySet(models.QuerySet):
+    def with_tag_names(self):
+        """The tags as one string column `tag_names` (`TAG_SEPARATOR`-joined, "" for
+        none), so the page query reads them instead of a prefetch query of their own."""
+        names = (
+            Project.tags.through.objects.filter(project_id=models.OuterRef("pk"))
+            .order_by()
+            .values("project_id")
+            .annotate(names=models.StringAgg("tag__name", models.Value(TAG_SEPARATOR)))
+            .values("names")
+        )
+        return self.annotate(
+            tag_names=Coalesce(
+                models.Subquery(names), models.Value(""), output_field=models.TextField()
+            )
+        )
+
     def with_relations(self, *, tag_names: bool = False):
-        """Everything a list page shows, in a fixed number of queries. With `tag_names`,
-        the tags come as one string column of the page query (`TAG_SEPARATOR`-joined)
-        instead of a prefetch query of their own."""
-        queryset = self
-        if tag_names:
-            names = (
-                Project.tags.through.objects.filter(project_id=models.OuterRef("pk"))
-                .order_by()
-                .values("project_id")
-                .annotate(names=models.StringAgg("tag__name", models.Value(TAG_SEPARATOR)))
-                .values("names")
-            )
-            queryset = queryset.annotate(
-                tag_names=Coalesce(
-                    models.Subquery(names), models.Value(""), output_field=models.TextField()
-                )
-            )
+        """Everything a project response shows, in a fixed number of queries. With
+        `tag_names`, the tags come from `with_tag_names()`."""
+        queryset = self.with_tag_names() if tag_names else self
         return queryset.select_related("lead_unit", "lead_unit__country").prefetch_related(
             models.Prefetch(
                 "project_countries",

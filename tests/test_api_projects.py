@@ -521,15 +521,29 @@ def test_list_query_count_is_constant_in_page_size(
         assert response.status_code == 200
         return response
 
-    # auth data, count, page (with the tag names), and 3 prefetches (countries, sectors,
-    # participations); on PostgreSQL the data generation first, for the cached count
-    # (`registry.freshness`), which a test's own uncommitted writes always bypass.
+    # auth data, count, page (with the lead unit and the tag names), and one query per
+    # nested list (countries, sectors, participations); on PostgreSQL the data generation
+    # first, for the cached count (`registry.freshness`), which a test's own uncommitted
+    # writes always bypass.
     expected = AUTH_QUERIES[role] + 5 + (connection.vendor == "postgresql")
     one = fetch(1)
     hundred = fetch(100)
     assert len(one.json()["results"]) == 1 and len(hundred.json()["results"]) == 100
     assert len(hundred.json()["results"][0]["participations"]) == 3
     assert hundred.json()["results"][0]["tags"] == ["RCEP", "冷链"]
+
+
+@pytest.mark.parametrize("role", ROLE_FIXTURES)
+def test_sync_query_count_is_constant_in_page_size(
+    request, api_client, big_pool, django_assert_num_queries, role
+):
+    user_id = request.getfixturevalue(role).pk
+    for size in (1, 100):
+        client = api_client(get_user_model().objects.get(pk=user_id))
+        # auth data, page, one query per nested list; a cursor page has no count
+        with django_assert_num_queries(AUTH_QUERIES[role] + 4):
+            response = client.get(f"{API}/projects/sync/?page_size={size}")
+        assert len(response.json()["results"]) == size
 
 
 @pytest.mark.parametrize("role", ROLE_FIXTURES)

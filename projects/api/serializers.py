@@ -13,12 +13,12 @@ from rest_framework import serializers
 from partners.models import Partner
 from projects import services
 from projects.models import (
-    TAG_SEPARATOR,
     Participation,
     ProgressUpdate,
     Project,
     Review,
     SupportDecision,
+    split_tag_names,
 )
 from registry.models import Country, Sector
 
@@ -95,8 +95,8 @@ STAFF_ONLY_FIELDS = ("risk_notes", "internal_notes")
 
 class ProjectSerializer(serializers.ModelSerializer):
     """A project as staff see it. Built from `Project.objects.with_relations()` rows:
-    every nested list comes from prefetched data, so a page costs a fixed number of
-    queries."""
+    every nested list comes from prefetched data, so it costs a fixed number of queries.
+    List pages render the same dicts from database values (`projects.api.listing`)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:project-detail", lookup_field="code")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
@@ -115,7 +115,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     def get_tags(self, project) -> list[str]:
         names = getattr(project, "tag_names", None)
         if names is not None:  # read with `with_relations(tag_names=True)`
-            return sorted(names.split(TAG_SEPARATOR)) if names else []
+            return split_tag_names(names)
         return sorted(tag.name for tag in project.tags.all())
 
 

@@ -25,6 +25,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from projects import access, exports, history, services, workflow
+from projects.api import listing
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
@@ -32,6 +33,9 @@ from projects.models import Project, Review
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
 from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
+
+# Routes that render pages of projects through `listing`.
+LIST_ACTIONS = frozenset({"list", "sync"})
 
 # The action names come from the one transition table.
 ACTIONS = tuple(transition.name for transition in workflow.TRANSITIONS)
@@ -156,9 +160,13 @@ class ProjectViewSet(
     # --- Helpers --------------------------------------------------------------------
 
     def get_queryset(self):
-        return access.visible_projects(
-            self.request.user, Project.objects.with_relations(tag_names=True)
+        # The list routes read values (`listing`), the others instances with their relations.
+        projects = (
+            Project.objects.all()
+            if self.action in LIST_ACTIONS
+            else Project.objects.with_relations(tag_names=True)
         )
+        return access.visible_projects(self.request.user, projects)
 
     def get_serializer_class(self):
         # The views build their serializers explicitly; this choice feeds the browsable
@@ -196,6 +204,14 @@ class ProjectViewSet(
         """The project's ETag after a child write (which may have bumped its version)."""
         return {"ETag": project_etag(Project.objects.only("code", "version").get(pk=project_pk))}
 
+    def project_listing(self) -> listing.ProjectListing:
+        return listing.listing_for(self.get_serializer_class())
+
+    def rendered_page(self, project_listing, rows) -> Response:
+        page = self.paginate_queryset(rows)
+        data = project_listing.render(page, self.get_serializer_context())
+        return self.get_paginated_response(data)
+
     def paginated(self, rows, serializer_class):
         page = self.paginate_queryset(rows)
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
@@ -205,6 +221,11 @@ class ProjectViewSet(
         check_query_parameters(self.request, ())
 
     # --- Project itself -------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs):
+        projects = self.filter_queryset(self.get_queryset())
+        project_listing = self.project_listing()
+        return self.rendered_page(project_listing, project_listing.counted_values(projects))
 
     def retrieve(self, request, *args, **kwargs):
         check_query_parameters(request, ())
@@ -260,8 +281,10 @@ class ProjectViewSet(
     )
     @action(detail=False, methods=["get"], pagination_class=SyncCursorPagination)
     def sync(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        return self.paginated(queryset, self.get_serializer_class())
+        projects = self.filter_queryset(self.get_queryset())
+        project_listing = self.project_listing()
+        # The cursor is read from the rows' `updated_at`, one of their keys.
+        return self.rendered_page(project_listing, project_listing.values(projects))
 
     @extend_schema(
         summary=gettext_lazy("Export the filtered projects"),

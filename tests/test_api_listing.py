@@ -1,0 +1,189 @@
+"""List pages rendered from values (`projects.api.listing`) are exactly what
+`ProjectSerializer` / `PartnerProjectSerializer` render: same keys in the same order, same
+nested lists in the same order, same value formats, in either language."""
+
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from projects.api import listing
+from projects.api.serializers import PartnerProjectSerializer, ProjectSerializer
+from projects.models import Kind, Project, RiskLevel, Status, Tag
+from tests import factories
+
+API = "/api/v1"
+SERIALIZERS = [ProjectSerializer, PartnerProjectSerializer]
+LANGUAGES = ["en", "zh-hans"]
+
+
+@pytest.fixture
+def varied_projects(lead_unit, foreign_partner):
+    """Projects covering every shape a list row takes."""
+    thai = factories.PartnerFactory(country_id="TH", name_en="", kind="financial")
+    full = factories.ProjectFactory(
+        lead_unit=lead_unit,
+        title_en="",
+        summary_en="Summary",
+        kind=Kind.ACTIVITY,
+        estimated_value=Decimal("1234567.5"),
+        currency="USD",
+        planned_start=datetime.date(2025, 1, 31),
+        planned_end=datetime.date(2026, 12, 1),
+        actual_start=datetime.date(2025, 2, 1),
+        risk_level=RiskLevel.HIGH,
+        risk_notes="洪水季节",
+        internal_notes="internal",
+        support_requested="融资",
+        next_review_due=datetime.date(2026, 3, 1),
+        screening_round=2,
+        countries=[("LA", "60"), ("TH", "33.33"), ("VN", "6.67")],
+        # A sub-sector and a top-level sector.
+        sectors=[("logistics-rail", "70"), ("trade", "30")],
+        partners=[(foreign_partner, "partner"), (thai, "funding"), (lead_unit, "lead")],
+    )
+    full.tags.set([Tag.objects.create(name=name) for name in ("冷链", "RCEP", "b")])
+    bare = factories.ProjectFactory(
+        lead_unit=foreign_partner,
+        title_zh="",
+        summary_zh="",
+        estimated_value=None,
+        currency="",
+        countries=[("KH", None), ("MM", None)],
+        sectors=[("trade-ecommerce", None), ("agriculture", None)],
+    )
+    # Shares of none, zero and some, for the order of the nested lists.
+    mixed = factories.ProjectFactory(
+        lead_unit=lead_unit,
+        estimated_value=Decimal("0"),
+        countries=[("TH", None), ("LA", "0"), ("MY", "100")],
+        sectors=[("industry", None), ("logistics-road", "0"), ("logistics", "100")],
+        partners=[(thai, "partner"), (foreign_partner, "partner"), (thai, "supporting")],
+    )
+    mixed.tags.set(Tag.objects.filter(name="b"))
+    # Times at each side of midnight in Asia/Shanghai, with and without microseconds.
+    Project.objects.filter(pk=full.pk).update(
+        status=Status.IN_PROGRESS,
+        created_at=datetime.datetime(2025, 3, 1, 15, 59, 59, 123456, tzinfo=datetime.UTC),
+    )
+    Project.objects.filter(pk=bare.pk).update(
+        status=Status.NOT_SELECTED,
+        created_at=datetime.datetime(2025, 3, 1, 16, 0, tzinfo=datetime.UTC),
+        updated_at=datetime.datetime(2025, 12, 31, 23, 59, 59, tzinfo=datetime.UTC),
+    )
+    return [full, bare, mixed]
+
+
+def api_request(path=f"{API}/projects/"):
+    return Request(APIRequestFactory().get(path))
+
+
+def both_renderings(serializer_class, context, projects=None):
+    """The page of all projects (newest first) through the serializer and the listing."""
+    projects = Project.objects.all() if projects is None else projects
+    instances = projects.with_relations(tag_names=True)
+    expected = serializer_class(instances, many=True, context=context).data
+    project_listing = listing.listing_for(serializer_class)
+    rendered = project_listing.render(list(project_listing.values(projects)), context)
+    return rendered, expected
+
+
+def assert_same(rendered, expected):
+    assert rendered == expected
+    # Equal dicts may differ in key order; the JSON bytes may not.
+    assert JSONRenderer().render(rendered) == JSONRenderer().render(expected)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("serializer_class", SERIALIZERS)
+def test_a_page_renders_as_the_serializer_renders_it(varied_projects, serializer_class, language):
+    with translation.override(language):
+        rendered, expected = both_renderings(serializer_class, {"request": api_request()})
+    assert_same(rendered, expected)
+    assert len(rendered) == 3
+    assert ("risk_notes" in rendered[0]) is (serializer_class is ProjectSerializer)
+    assert rendered[0]["url"] == f"http://testserver{API}/projects/{rendered[0]['code']}/"
+    labels = {row["code"]: row["status_label"] for row in rendered}
+    assert labels[varied_projects[0].code] == ("实施中" if language == "zh-hans" else "in progress")
+
+
+def test_the_page_keeps_the_order_it_is_given(varied_projects):
+    projects = Project.objects.order_by("-code")
+    rendered, expected = both_renderings(ProjectSerializer, {"request": api_request()}, projects)
+    assert_same(rendered, expected)
+    assert [row["code"] for row in rendered] == sorted(
+        (p.code for p in varied_projects), reverse=True
+    )
+
+
+def test_times_follow_the_current_time_zone(varied_projects):
+    with timezone.override("America/New_York"):
+        rendered, expected = both_renderings(ProjectSerializer, {"request": api_request()})
+    assert_same(rendered, expected)
+    assert rendered[-1]["created_at"].endswith("-05:00")
+
+
+def test_decimals_follow_the_rest_framework_setting(varied_projects, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "COERCE_DECIMAL_TO_STRING": False}
+    rendered, expected = both_renderings(ProjectSerializer, {"request": api_request()})
+    assert_same(rendered, expected)
+    shares = {type(c["share"]) for row in rendered for c in row["countries"]}
+    assert shares == {Decimal, type(None)}
+
+
+def test_an_empty_page_reads_no_relations(db, django_assert_num_queries):
+    project_listing = listing.listing_for(ProjectSerializer)
+    with django_assert_num_queries(1):
+        page = list(project_listing.values(Project.objects.all()))
+        assert project_listing.render(page, {"request": api_request()}) == []
+
+
+def in_order(text: bytes):
+    """Parsed JSON whose objects compare key order too."""
+    return json.loads(text, object_pairs_hook=list)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("role", ["manager", "partner_user"])
+def test_list_and_sync_responses_are_the_serializers(
+    request, api_client, varied_projects, foreign_partner, role, language
+):
+    user = request.getfixturevalue(role)
+    if role == "manager":
+        serializer_class, visible = ProjectSerializer, Project.objects.all()
+    else:
+        serializer_class = PartnerProjectSerializer
+        visible = Project.objects.filter(participations__partner=foreign_partner).distinct()
+    client = api_client(user, language=language)
+    for path, projects in (
+        (f"{API}/projects/?ordering=code", visible.order_by("code", "-pk")),
+        (f"{API}/projects/sync/", visible.order_by("updated_at", "id")),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200
+        with translation.override(language):
+            expected = serializer_class(
+                projects.with_relations(tag_names=True),
+                many=True,
+                context={"request": response.wsgi_request},
+            ).data
+        assert dict(in_order(response.content))["results"] == in_order(
+            JSONRenderer().render(expected)
+        )
+        assert len(expected) == visible.count() > 1
+
+
+def test_the_count_reads_the_projects_alone(api_client, manager, project):
+    """The page query joins the lead unit; the count must not (PostgreSQL would join
+    every matching project)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client(manager).get(f"{API}/projects/?status=draft").json()["count"] == 1
+    (count,) = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
+    assert "JOIN" not in count.upper()
