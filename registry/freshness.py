@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 _MISSING = object()
@@ -65,3 +66,12 @@ def remember[T](parts: tuple, compute: Callable[[], T], using: str = "default") 
         found = compute()
         cache.set(key, found, TIMEOUT)
     return found
+
+
+def cached_count(queryset) -> int:
+    """`queryset.count()`, once per data generation."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a condition that can match nothing, e.g. `pk__in=[]`
+        return 0
+    return remember(("count", sql, params), queryset.count, using=queryset.db)

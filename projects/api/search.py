@@ -8,8 +8,10 @@ exactly with UPPER(...) LIKE, so the result equals a plain substring match; one-
 terms are matched by LIKE alone. Elsewhere (SQLite) the search is plain icontains.
 """
 
+from collections.abc import Callable
+
 from django.db import connection
-from django.db.models import BooleanField, F, Func, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
 
 from partners.models import Partner
 from projects.models import Participation, Project
@@ -98,3 +100,71 @@ def search_partners(queryset: QuerySet, text: str) -> QuerySet:
     for term in search_terms(text):
         queryset = queryset.filter(pk__in=matching_partners(term).values("pk"))
     return queryset
+
+
+# --- Reading a page off the newest-first index ---------------------------------------------
+#
+# A common term (冷链 is in one project of six) matches thousands of projects. The
+# index-served UNION above finds them all before the newest 50 can be picked: 17,000
+# matches cost ~60 ms to collect and sort on 100,000 projects, whatever the page. Walking
+# the projects newest first and checking each one finds a page after ~50 / density rows
+# (~300 here, a few ms), but for a rare term it would read the whole table. So the list
+# walks only when the exact count (known, and cached, before the page is read) says the
+# walk is short: `walk_length`.
+
+# At most this many rows checked one by one for a page; beyond it the UNION is cheaper.
+MAX_WALK = 2000
+
+
+class _ExistsPerRow(Exists):
+    """EXISTS checked for each row that reaches it. PostgreSQL would otherwise turn it
+    into a hashed subplan, building the set of all matching rows first: the very cost
+    the walk avoids. `OFFSET 0` keeps it a plain correlated subquery."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def walk_length(*, offset: int, page_size: int, matches: int, pool: int) -> float:
+    """Expected rows read newest-first before the page is complete."""
+    return (offset + page_size) * pool / matches if matches else float("inf")
+
+
+def pool_estimate() -> int:
+    """The planner's estimate of the number of projects: enough to choose a plan by."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Project._meta.db_table]
+        )
+        row = cursor.fetchone()
+    return max(int(row[0]), 0) if row else 0
+
+
+def should_walk(*, offset: int, page_size: int, matches: int, pool: Callable[[], int]) -> bool:
+    """Whether to read the page by walking; `pool()` gives the number of projects."""
+    if connection.vendor != "postgresql" or not matches:
+        return False
+    size = pool()
+    if size <= 0:  # never analysed: no estimate to go by
+        return False
+    length = walk_length(offset=offset, page_size=page_size, matches=matches, pool=size)
+    return length <= min(MAX_WALK, matches)
+
+
+def walk_condition(text: str) -> Q:
+    """The search as a condition each project row is checked against (no text index):
+    its own texts, its lead unit or a participation among the matching partners, whose
+    ids are read first (one small, index-served query)."""
+    condition = Q()
+    for term in search_terms(text):
+        partner_ids = list(matching_partners(term).values_list("pk", flat=True))
+        term_condition = _substring(PROJECT_FIELDS, term)
+        if partner_ids:
+            term_condition |= Q(lead_unit_id__in=partner_ids) | Q(
+                _ExistsPerRow(
+                    Participation.objects.filter(
+                        project_id=OuterRef("pk"), partner_id__in=partner_ids
+                    )
+                )
+            )
+        condition &= term_condition
+    return condition

@@ -25,7 +25,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from projects import access, exports, history, services, workflow
-from projects.api import listing
+from projects.api import listing, search
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
@@ -225,7 +225,28 @@ class ProjectViewSet(
     def list(self, request, *args, **kwargs):
         projects = self.filter_queryset(self.get_queryset())
         project_listing = self.project_listing()
-        return self.rendered_page(project_listing, project_listing.counted_values(projects))
+        pages = project_listing.counted_values(projects, walk=self.search_walk())
+        return self.rendered_page(project_listing, pages)
+
+    def search_walk(self):
+        """With a search and the default order: a builder of the filtered projects with
+        the search checked row by row, for `listing.CountedValues` to read a page of a
+        common term off the newest-first index (`search.should_walk`)."""
+        params = self.request.query_params
+        text = params.get("search", "")
+        if not text.strip() or "ordering" in params:
+            return None
+        others = params.copy()
+        others.pop("search")
+
+        def walk():
+            # The same filters but the search, which is added as a per-row condition.
+            filterset = self.filterset_class(
+                others, queryset=self.get_queryset(), request=self.request
+            )
+            return filterset.qs.filter(search.walk_condition(text))
+
+        return walk
 
     def retrieve(self, request, *args, **kwargs):
         check_query_parameters(request, ())

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -22,13 +21,9 @@ class CachedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         rows = self.object_list
-        if not isinstance(rows, QuerySet):
-            return super().count
-        try:
-            sql, params = rows.query.sql_with_params()
-        except EmptyResultSet:
-            return 0
-        return freshness.remember(("count", sql, params), rows.count, using=rows.db)
+        if isinstance(rows, QuerySet):
+            return freshness.cached_count(rows)
+        return super().count
 
 
 class PagePagination(PageNumberPagination):
