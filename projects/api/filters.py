@@ -180,5 +180,13 @@ class ProjectFilter(filters.FilterSet):
             return queryset.filter(pk__in=overdue_ids)
         return queryset.exclude(pk__in=overdue_ids)
 
+    # The projects as filtered before the search, and its text: the list may read a page
+    # of a common term by walking them newest first (`search.should_walk`).
+    before_search = None
+    search_text = ""
+
     def filter_search(self, queryset, name, text):
-        return search_projects(queryset, text) if text.strip() else queryset
+        if not text.strip():
+            return queryset
+        self.before_search, self.search_text = queryset, text
+        return search_projects(queryset, text)

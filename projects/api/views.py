@@ -232,21 +232,12 @@ class ProjectViewSet(
         """With a search and the default order: a builder of the filtered projects with
         the search checked row by row, for `listing.CountedValues` to read a page of a
         common term off the newest-first index (`search.should_walk`)."""
-        params = self.request.query_params
-        text = params.get("search", "")
-        if not text.strip() or "ordering" in params:
+        filterset = getattr(self, "filterset", None)
+        before_search = getattr(filterset, "before_search", None)
+        if before_search is None or "ordering" in self.request.query_params:
             return None
-        others = params.copy()
-        others.pop("search")
-
-        def walk():
-            # The same filters but the search, which is added as a per-row condition.
-            filterset = self.filterset_class(
-                others, queryset=self.get_queryset(), request=self.request
-            )
-            return filterset.qs.filter(search.walk_condition(text))
-
-        return walk
+        text = filterset.search_text
+        return lambda: before_search.filter(search.walk_condition(text))
 
     def retrieve(self, request, *args, **kwargs):
         check_query_parameters(request, ())

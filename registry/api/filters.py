@@ -30,6 +30,12 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
         check_query_parameters(request, allowed)
         return super().filter_queryset(request, queryset, view)
 
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        # Kept for views that read more of the filtering than the queryset it gives.
+        view.filterset = filterset
+        return filterset
+
 
 MAX_ID = 2**63 - 1
 
