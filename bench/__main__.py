@@ -35,6 +35,13 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=500, help="requests per load run (max)")
     parser.add_argument("--concurrency", type=int, default=4, help="connections, throughput run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=120,
+        help="gunicorn worker timeout (s): a cold stats summary of 1,000,000 projects takes >30 s",
+    )
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV export run")
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
     args = parser.parse_args(argv)
 
@@ -79,6 +86,8 @@ def main(argv=None) -> int:
             requests=args.requests,
             concurrency=args.concurrency,
             workers=args.workers,
+            timeout=args.timeout,
+            export=not args.no_export,
         )
     )
     results["targets"] = [

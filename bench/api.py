@@ -476,7 +476,16 @@ def pick_code() -> str:
 # --- The run --------------------------------------------------------------------------------
 
 
-def run(*, duration: float, requests: int, concurrency: int, workers: int, log=print) -> dict:
+def run(
+    *,
+    duration: float,
+    requests: int,
+    concurrency: int,
+    workers: int,
+    timeout: int = 120,
+    export: bool = True,
+    log=print,
+) -> dict:
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "gunicorn.log").write_text("")
     code = pick_code()
@@ -542,7 +551,7 @@ def run(*, duration: float, requests: int, concurrency: int, workers: int, log=p
                 results["sql"][name]["explain"] = explain(conn, statement, params, f"sql-{name}")
 
         # Over HTTP, served by gunicorn.
-        with Gunicorn(workers) as server:
+        with Gunicorn(workers, timeout=timeout) as server:
             results["settings"]["gunicorn"] = " ".join(server.command[1:])
             for call in calls(code):
                 entry = results["calls"][call.name]
@@ -573,7 +582,9 @@ def run(*, duration: float, requests: int, concurrency: int, workers: int, log=p
                 entry["throughput"] = run_wrk(
                     url, token, connections=concurrency, duration=duration, requests=requests
                 )
-        results["export"] = run_export(conn, token, log=log)
+        results["export"] = (
+            run_export(conn, token, log=log) if export else {"skipped": "--no-export"}
+        )
     add_ratios(results)
     return results
 

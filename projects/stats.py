@@ -46,7 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -338,7 +338,13 @@ def _breakdown_rows(projects: QuerySet, parts: tuple[str, ...]) -> dict[str, lis
     sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects)
 
     def fetch() -> list[tuple]:
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The breakdowns sort and hash every link of the selection: with the
+                # default 4 MB they spill to disk (4.2 s → 2.7 s on 100,000 projects).
+                cursor.execute(
+                    "SELECT set_config('work_mem', %s, true)", [settings.REGISTRY_STATS_WORK_MEM]
+                )
             cursor.execute(sql, params)
             return cursor.fetchall()
 

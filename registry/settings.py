@@ -180,6 +180,9 @@ REGISTRY_PEOPLE_TO_PEOPLE_TARGET = float(os.environ.get("REGISTRY_PEOPLE_TO_PEOP
 # The reporting organisation for IATI publication (org-id form).
 REGISTRY_IATI_REPORTING_ORG_REF = os.environ.get("REGISTRY_IATI_REPORTING_ORG_REF", "CN-GXFAO")
 
+# Memory for the sorts and hashes of the one statement behind the stats figures
+# (PostgreSQL's work_mem, for that statement only).
+REGISTRY_STATS_WORK_MEM = os.environ.get("REGISTRY_STATS_WORK_MEM", "128MB")
 # Exact list counts and stats figures are cached until the data next changes
 # (registry.freshness; PostgreSQL only). REGISTRY_RESULT_CACHE=0 always recomputes them.
 REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
