@@ -11,7 +11,7 @@ from partners.models import Contact, Partner
 from projects import access
 from projects.api.search import search_partners
 from registry.api.errors import error_responses
-from registry.api.filters import IdFilter, StrictBooleanFilter
+from registry.api.filters import FilterSet, IdFilter, StrictBooleanFilter
 from registry.api.pagination import SyncCursorPagination, cursor_page_schema
 
 
@@ -56,7 +56,7 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PartnerFilter(filters.FilterSet):
+class PartnerFilter(FilterSet):
     kind = filters.ChoiceFilter(choices=Partner.Kind.choices, help_text=_("Kind of institution."))
     country = filters.CharFilter(
         field_name="country_id", help_text=_("ISO alpha-2 code of the institution's country.")
@@ -84,7 +84,7 @@ class PartnerFilter(filters.FilterSet):
         return search_partners(queryset, text) if text.strip() else queryset
 
 
-class ContactFilter(filters.FilterSet):
+class ContactFilter(FilterSet):
     partner = IdFilter(field_name="partner_id", help_text=_("Partner id."))
     active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
 

@@ -7,4 +7,7 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Reference data")
 
     def ready(self):
-        from registry import token_admin  # noqa: F401  (registers the API token admin)
+        from registry import (  # noqa: F401
+            freshness,  # connects its request signals before the first request
+            token_admin,  # registers the API token admin
+        )

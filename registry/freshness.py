@@ -15,15 +15,24 @@ counted in any generation). Nothing is cached on SQLite, which has no such trigg
 
 Entries live in the `default` Django cache (per process by default; keys carry the
 generation, so processes never need to agree on anything but the database).
+
+A GET request reads the generation once and keeps it to its end: its count, its
+reference lookups and its search's partners then cost one query between them. Only
+outside a transaction: there each statement commits at once, so no write of the
+request's own can be pending (a GET should not write the pool anyway). A result so
+found may miss a change committed while the request ran, as any response may.
 """
 
 import hashlib
 from collections.abc import Callable
 
+from asgiref.local import Local
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import EmptyResultSet
+from django.core.signals import request_finished, request_started
 from django.db import connections
+from django.dispatch import receiver
 
 _MISSING = object()
 # Entries of an old generation are never read again; the timeout only frees their memory.
@@ -37,18 +46,44 @@ def enabled(using: str = "default") -> bool:
     )
 
 
+# The generations read by the current GET request, per database (None: not in one).
+_request = Local()
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@receiver(request_started)
+def _request_started(*, environ=None, **kwargs):
+    method = (environ or {}).get("REQUEST_METHOD", "")
+    _request.generations = {} if method in SAFE_METHODS else None
+
+
+@receiver(request_finished)
+def _request_finished(**kwargs):
+    _request.generations = None
+
+
 def generation(using: str = "default") -> int | None:
     """The current data generation, or None when results must not be cached here (SQLite,
     cache switched off, or this transaction has written to the pool)."""
     if not enabled(using):
         return None
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    kept = getattr(_request, "generations", None)
+    if kept is not None and (connection.in_atomic_block or not connection.get_autocommit()):
+        kept = None
+    if kept is not None and using in kept:
+        return kept[using]
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE((SELECT value FROM registry_datageneration WHERE id = 1), 0), "
             "current_setting('registry.changed', true)"
         )
         value, changed = cursor.fetchone()
-    return None if changed == "on" else value
+    if changed == "on":
+        return None
+    if kept is not None:
+        kept[using] = value
+    return value
 
 
 def remember[T](parts: tuple, compute: Callable[[], T], using: str = "default") -> T:

@@ -85,13 +85,39 @@ def api_request(path=f"{API}/projects/"):
     return Request(APIRequestFactory().get(path))
 
 
-def both_renderings(serializer_class, context, projects=None):
+# How a listing reads a page: its nested lists in the page query or one query each, and
+# its rows through `values()` (as the sync route does) or by id (as the list route does).
+READS = [
+    pytest.param(True, True, id="lists_in_page-by_id"),
+    pytest.param(True, False, id="lists_in_page-values"),
+    pytest.param(False, True, id="lists_apart-by_id"),
+    pytest.param(False, False, id="lists_apart-values"),
+]
+
+
+def listing_reading(serializer_class, lists_in_page: bool) -> listing.ProjectListing:
+    if lists_in_page and not listing.lists_in_page():
+        pytest.skip("this database cannot order inside an aggregate (SQLite before 3.44)")
+    if lists_in_page == listing.lists_in_page():
+        return listing.listing_for(serializer_class)
+    return listing.ProjectListing(serializer_class, lists_in_page=lists_in_page)
+
+
+def page_rows(project_listing, projects, by_id: bool) -> list[dict]:
+    if by_id:
+        return project_listing.rows_by_id(list(projects.values_list("pk", flat=True)), "default")
+    return list(project_listing.values(projects))
+
+
+def both_renderings(serializer_class, context, projects=None, *, lists_in_page=None, by_id=False):
     """The page of all projects (newest first) through the serializer and the listing."""
     projects = Project.objects.all() if projects is None else projects
     instances = projects.with_relations(tag_names=True)
     expected = serializer_class(instances, many=True, context=context).data
-    project_listing = listing.listing_for(serializer_class)
-    rendered = project_listing.render(list(project_listing.values(projects)), context)
+    if lists_in_page is None:
+        lists_in_page = listing.lists_in_page()
+    project_listing = listing_reading(serializer_class, lists_in_page)
+    rendered = project_listing.render(page_rows(project_listing, projects, by_id), context)
     return rendered, expected
 
 
@@ -101,11 +127,16 @@ def assert_same(rendered, expected):
     assert JSONRenderer().render(rendered) == JSONRenderer().render(expected)
 
 
+@pytest.mark.parametrize(("lists_in_page", "by_id"), READS)
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("serializer_class", SERIALIZERS)
-def test_a_page_renders_as_the_serializer_renders_it(varied_projects, serializer_class, language):
+def test_a_page_renders_as_the_serializer_renders_it(
+    varied_projects, serializer_class, language, lists_in_page, by_id
+):
     with translation.override(language):
-        rendered, expected = both_renderings(serializer_class, {"request": api_request()})
+        rendered, expected = both_renderings(
+            serializer_class, {"request": api_request()}, lists_in_page=lists_in_page, by_id=by_id
+        )
     assert_same(rendered, expected)
     assert len(rendered) == 3
     assert ("risk_notes" in rendered[0]) is (serializer_class is ProjectSerializer)
@@ -123,16 +154,24 @@ def test_the_page_keeps_the_order_it_is_given(varied_projects):
     )
 
 
-def test_times_follow_the_current_time_zone(varied_projects):
+@pytest.mark.parametrize(("lists_in_page", "by_id"), READS)
+def test_times_follow_the_current_time_zone(varied_projects, lists_in_page, by_id):
     with timezone.override("America/New_York"):
-        rendered, expected = both_renderings(ProjectSerializer, {"request": api_request()})
+        rendered, expected = both_renderings(
+            ProjectSerializer, {"request": api_request()}, lists_in_page=lists_in_page, by_id=by_id
+        )
     assert_same(rendered, expected)
     assert rendered[-1]["created_at"].endswith("-05:00")
 
 
-def test_decimals_follow_the_rest_framework_setting(varied_projects, settings):
+@pytest.mark.parametrize(("lists_in_page", "by_id"), READS)
+def test_decimals_follow_the_rest_framework_setting(
+    varied_projects, settings, lists_in_page, by_id
+):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "COERCE_DECIMAL_TO_STRING": False}
-    rendered, expected = both_renderings(ProjectSerializer, {"request": api_request()})
+    rendered, expected = both_renderings(
+        ProjectSerializer, {"request": api_request()}, lists_in_page=lists_in_page, by_id=by_id
+    )
     assert_same(rendered, expected)
     shares = {type(c["share"]) for row in rendered for c in row["countries"]}
     assert shares == {Decimal, type(None)}
@@ -143,6 +182,32 @@ def test_an_empty_page_reads_no_relations(db, django_assert_num_queries):
     with django_assert_num_queries(1):
         page = list(project_listing.values(Project.objects.all()))
         assert project_listing.render(page, {"request": api_request()}) == []
+
+
+@pytest.mark.parametrize("lists_in_page", [True, False])
+def test_rows_by_id_are_the_values_rows_in_the_order_asked(
+    varied_projects, lists_in_page, django_assert_num_queries
+):
+    project_listing = listing_reading(ProjectSerializer, lists_in_page)
+    full, bare, mixed = varied_projects
+    ids = [bare.pk, mixed.pk, full.pk]
+    with django_assert_num_queries(1):
+        rows = project_listing.rows_by_id(ids, "default")
+    expected = {row["id"]: row for row in project_listing.values(Project.objects.all())}
+    assert [row["id"] for row in rows] == ids
+    # Same values and types (the compiler's converters ran: datetimes, decimals on SQLite).
+    assert rows == [expected[pk] for pk in ids]
+    assert {type(row["created_at"]) for row in rows} == {datetime.datetime}
+    assert project_listing.rows_by_id([], "default") == []
+    # Asked twice, the statement compiled once gives the same rows again.
+    assert project_listing.rows_by_id(ids[:1], "default") == rows[:1]
+
+
+def test_pages_of_nothing_are_counted_without_a_query(db, django_assert_num_queries):
+    pages = listing.listing_for(ProjectSerializer).counted_values(Project.objects.filter(pk__in=[]))
+    with django_assert_num_queries(0):
+        assert pages.count() == 0
+        assert pages[0:50] == []
 
 
 def in_order(text: bytes):

@@ -3,14 +3,19 @@ triggers keep, and the list counts and stats figures cached under it.
 
 The triggers act at commit, so these tests commit (`transaction=True`), on PostgreSQL."""
 
+import contextlib
 import threading
 
 import pytest
+from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from partners.models import Partner
+from projects.api.search import walk_condition
 from projects.models import Project, ProjectCountry, Status
 from registry import freshness
+from registry.models import Sector
 from tests import factories
 
 API = "/api/v1"
@@ -190,3 +195,112 @@ def test_no_cache_when_switched_off(settings, api_client, manager):
             assert client.get(f"{API}/projects/").json()["count"] == 1
         assert len(count_queries(queries.captured_queries)) == 1
     assert freshness.generation() is None
+
+
+def generation_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if "registry_datageneration" in q["sql"]]
+
+
+@contextlib.contextmanager
+def in_request(method: str):
+    """Runs the block as the handling of a request of this method (its signals)."""
+    request_started.send(sender=None, environ={"REQUEST_METHOD": method})
+    try:
+        yield
+    finally:
+        request_finished.send(sender=None)
+
+
+def test_a_get_request_reads_the_generation_once(on_postgres):
+    before = generation()
+    with in_request("GET"), CaptureQueriesContext(connection) as queries:
+        assert freshness.generation() == freshness.generation() == before
+        factories.PartnerFactory(country_id="CN")  # committed while the request runs
+        assert freshness.generation() == before  # kept to the request's end
+    assert len(generation_queries(queries.captured_queries)) == 1
+    assert generation() > before  # the next request sees the change
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_other_requests_read_it_each_time(on_postgres, method):
+    with in_request(method), CaptureQueriesContext(connection) as queries:
+        before = freshness.generation()
+        factories.PartnerFactory(country_id="CN")
+        assert freshness.generation() > before
+    assert len(generation_queries(queries.captured_queries)) == 2
+
+
+def test_a_transaction_in_a_get_request_reads_its_own_writes(on_postgres):
+    with in_request("GET"):
+        before = freshness.generation()
+        with transaction.atomic():
+            assert freshness.generation() == before  # read afresh, nothing written yet
+            factories.PartnerFactory(country_id="CN")
+            assert freshness.generation() is None  # its own writes: past the cache
+
+
+def test_reference_filters_are_looked_up_once_per_generation(
+    on_postgres, api_client, manager, lead_unit
+):
+    factories.ProjectFactory(lead_unit=lead_unit, sectors=[("logistics-rail", None)])
+    client = api_client(manager)
+
+    def fetch(query):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{API}/projects/?{query}")
+        sqls = [q["sql"] for q in queries.captured_queries]
+        lookups = [sql for sql in sqls if sql.startswith('SELECT "registry_sector"')]
+        return response, lookups
+
+    response, lookups = fetch("sector=logistics")
+    assert response.json()["count"] == 1 and len(lookups) == 1
+    response, lookups = fetch("sector=logistics")
+    assert response.json()["count"] == 1 and lookups == []  # found in the cache
+    # An unknown code is refused every time (a failed lookup is not kept).
+    for _ in range(2):
+        response, lookups = fetch("sector=no-such-sector")
+        assert response.status_code == 400 and len(lookups) == 1
+    # A change to the reference data is a new generation: looked up again.
+    Sector.objects.filter(code="logistics").update(name_en="Logistics and transport")
+    response, lookups = fetch("sector=logistics")
+    assert response.json()["count"] == 1 and len(lookups) == 1
+
+
+def test_a_searchs_partners_are_found_once_per_generation(on_postgres):
+    partner = factories.PartnerFactory(country_id="LA", name_en="Vientiane Cold Chain")
+    project = factories.ProjectFactory(lead_unit=partner, title_en="Rail", summary_en="")
+
+    def walked(term):
+        with CaptureQueriesContext(connection) as queries:
+            condition = walk_condition(term)
+        partner_queries = [
+            q for q in queries.captured_queries if 'FROM "partners_partner"' in q["sql"]
+        ]
+        return set(Project.objects.filter(condition)), len(partner_queries)
+
+    assert walked("cold") == ({project}, 1)
+    assert walked("cold") == ({project}, 0)  # the partners' ids from the cache
+    Partner.objects.filter(pk=partner.pk).update(name_en="Vientiane Dry Port")
+    assert walked("cold") == (set(), 1)
+
+
+def test_search_counts_are_kept_apart_and_follow_changes(
+    on_postgres, api_client, manager, officer, lead_unit, other_unit
+):
+    factories.ProjectFactory(lead_unit=lead_unit, title_zh="冷链物流中心")
+    factories.ProjectFactory(lead_unit=other_unit, title_zh="冷链仓储")
+    factories.ProjectFactory(lead_unit=other_unit, title_zh="钦州港航线")
+
+    def count(user, query):
+        response = api_client(user).get(f"{API}/projects/?{query}")
+        assert response.status_code == 200
+        return response.json()["count"]
+
+    for _ in range(2):  # the second round answers from the cache
+        assert count(manager, "search=冷链") == 2
+        assert count(manager, "search=航线") == 1
+        assert count(manager, "search=冷链 中心") == 1
+        assert count(officer, "search=冷链") == 1  # only their own unit's projects
+        assert count(manager, f"search=冷链&lead_unit={other_unit.pk}") == 1
+    factories.ProjectFactory(lead_unit=lead_unit, title_zh="冷链加工")
+    assert count(manager, "search=冷链") == 3

@@ -4,12 +4,14 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from django_filters.fields import ModelChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, ProjectSector, RiskLevel, Status
-from registry.api.filters import AmountFilter, IdFilter, StrictBooleanFilter
+from registry import freshness
+from registry.api.filters import AmountFilter, FilterSet, IdFilter, StrictBooleanFilter
 from registry.models import Country, CountryGroup, Sector
 
 
@@ -30,9 +32,23 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class _ReferenceField(ModelChoiceField):
+    """Finds the row once per data generation (`registry.freshness`): reference rows
+    change about never, and each lookup was a query of its own on every request."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        # Keyed by the queryset's SQL too, in case a filter narrows it.
+        key = ("reference", self.to_field_name, str(value), *self.queryset.query.sql_with_params())
+        return freshness.remember(key, lambda: super(_ReferenceField, self).to_python(value))
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class CodeFilter(filters.ModelChoiceFilter):
     """A reference row named by its code (sector, country group) or ISO code (country)."""
+
+    field_class = _ReferenceField
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -45,7 +61,7 @@ class StableOrderingFilter(filters.OrderingFilter):
         return qs
 
 
-class ProjectFilter(filters.FilterSet):
+class ProjectFilter(FilterSet):
     status = MultipleChoiceFilter(
         choices=Status.choices,
         help_text=_("One or more statuses, comma-separated or repeated."),

@@ -10,11 +10,13 @@ terms are matched by LIKE alone. Elsewhere (SQLite) the search is plain icontain
 
 from collections.abc import Callable
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
 
 from partners.models import Partner
 from projects.models import Participation, Project
+from registry import freshness
 
 PROJECT_FIELDS = ("code", "title_zh", "title_en", "summary_zh", "summary_en")
 PARTNER_FIELDS = ("name_zh", "name_en")
@@ -131,12 +133,17 @@ def walk_length(*, offset: int, page_size: int, matches: int, pool: int) -> floa
 
 def pool_estimate() -> int:
     """The planner's estimate of the number of projects: enough to choose a plan by."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Project._meta.db_table]
-        )
-        row = cursor.fetchone()
-    return max(int(row[0]), 0) if row else 0
+
+    def read():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [Project._meta.db_table],
+            )
+            row = cursor.fetchone()
+        return max(int(row[0]), 0) if row else 0
+
+    return freshness.remember(("pool-estimate",), read)
 
 
 def should_walk(*, offset: int, page_size: int, matches: int, pool: Callable[[], int]) -> bool:
@@ -156,7 +163,10 @@ def walk_condition(text: str) -> Q:
     ids are read first (one small, index-served query)."""
     condition = Q()
     for term in search_terms(text):
-        partner_ids = list(matching_partners(term).values_list("pk", flat=True))
+        partner_ids = freshness.remember(
+            ("matching-partners", term),
+            lambda term=term: list(matching_partners(term).values_list("pk", flat=True)),
+        )
         term_condition = _substring(PROJECT_FIELDS, term)
         if partner_ids:
             term_condition |= Q(lead_unit_id__in=partner_ids) | Q(
@@ -168,3 +178,31 @@ def walk_condition(text: str) -> Q:
             )
         condition &= term_condition
     return condition
+
+
+class SearchWalk:
+    """A search of the list that may be read by walking (`listing.CountedValues`): the
+    projects as filtered before the search, and its text."""
+
+    # In the count's cache key: a change to what a search matches must not meet counts
+    # of the old meaning (a shared cache outlives a deploy).
+    VERSION = 1
+
+    def __init__(self, before_search: QuerySet, text: str):
+        self.before_search = before_search
+        self.text = text
+
+    def projects(self) -> QuerySet:
+        """The filtered projects with the search checked row by row."""
+        return self.before_search.filter(walk_condition(self.text))
+
+    def count_key(self) -> tuple | None:
+        """What identifies the count of the searched projects (None: they can be none):
+        the SQL of the projects before the search and the text. The searched query's own
+        SQL, a union per term, took the ORM some 3 ms more to compile, only for the key."""
+        ids = self.before_search.values_list("pk", flat=True)
+        try:
+            sql, params = ids.query.get_compiler(using=ids.db).as_sql()
+        except EmptyResultSet:
+            return None
+        return ("search", self.VERSION, sql, params, self.text)

@@ -228,16 +228,15 @@ class ProjectViewSet(
         pages = project_listing.counted_values(projects, walk=self.search_walk())
         return self.rendered_page(project_listing, pages)
 
-    def search_walk(self):
-        """With a search and the default order: a builder of the filtered projects with
-        the search checked row by row, for `listing.CountedValues` to read a page of a
-        common term off the newest-first index (`search.should_walk`)."""
+    def search_walk(self) -> search.SearchWalk | None:
+        """With a search and the default order: the search, for `listing.CountedValues`
+        to read a page of a common term off the newest-first index (`search.should_walk`)
+        and to key its count."""
         filterset = getattr(self, "filterset", None)
         before_search = getattr(filterset, "before_search", None)
         if before_search is None or "ordering" in self.request.query_params:
             return None
-        text = filterset.search_text
-        return lambda: before_search.filter(search.walk_condition(text))
+        return search.SearchWalk(before_search, filterset.search_text)
 
     def retrieve(self, request, *args, **kwargs):
         check_query_parameters(request, ())

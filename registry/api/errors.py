@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from projects.errors import (
     DomainError,
@@ -93,9 +92,13 @@ def error_body(code: str, message, fields: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     """DRF exception handler producing the one error shape."""
+    # Imported here: importing `rest_framework.views` reads the API settings, whose
+    # parser (`registry.api.parsers`) imports this module.
+    from rest_framework import views
+
     headers = {}
     if isinstance(exc, DomainError):
-        set_rollback()
+        views.set_rollback()
         status_code = next(
             (code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)),
             status.HTTP_400_BAD_REQUEST,
@@ -112,7 +115,7 @@ def exception_handler(exc, context):
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: let Django report it as a 500
 
-    set_rollback()
+    views.set_rollback()
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):

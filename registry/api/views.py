@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from partners.models import Partner
 from projects import access
 from registry.api.errors import error_responses
-from registry.api.filters import StrictBooleanFilter
+from registry.api.filters import FilterSet, StrictBooleanFilter
 from registry.models import Country, CountryGroup, Sector
 
 # --- Serializers -------------------------------------------------------------------------
@@ -88,17 +88,17 @@ class MeSerializer(serializers.Serializer):
 # --- Filters -------------------------------------------------------------------------------
 
 
-class CountryFilter(filters.FilterSet):
+class CountryFilter(FilterSet):
     region_code = filters.CharFilter(help_text=_("UN M49 region code, e.g. 142 (Asia)."))
     subregion_code = filters.CharFilter(help_text=_("UN M49 sub-region code."))
     group = filters.CharFilter(field_name="groups__code", help_text=_("Country group code."))
 
 
-class CountryGroupFilter(filters.FilterSet):
+class CountryGroupFilter(FilterSet):
     kind = filters.ChoiceFilter(choices=CountryGroup.Kind.choices, help_text=_("Kind of group."))
 
 
-class SectorFilter(filters.FilterSet):
+class SectorFilter(FilterSet):
     parent = filters.CharFilter(
         field_name="parent__code", help_text=_("Sub-sectors of this top-level sector.")
     )
