@@ -252,3 +252,34 @@ def test_the_count_reads_the_projects_alone(api_client, manager, project):
         assert api_client(manager).get(f"{API}/projects/?status=draft").json()["count"] == 1
     (count,) = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
     assert "JOIN" not in count.upper()
+
+
+def prepared_pages() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%SELECT page.*%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_page_statement_is_prepared_once_per_connection(on_postgres, varied_projects):
+    project_listing = listing.listing_for(ProjectSerializer)
+    ids = [project.pk for project in varied_projects]
+    first = project_listing.rows_by_id(ids, "default")
+    prepared = prepared_pages()
+    assert prepared >= 1
+    for _ in range(3):
+        assert project_listing.rows_by_id(ids, "default") == first
+    assert prepared_pages() == prepared  # run again, not prepared again
+
+
+def test_without_a_prepare_threshold_nothing_is_prepared(db, on_postgres, monkeypatch):
+    import psycopg
+
+    connection.ensure_connection()
+    with listing._preparing_cursor(connection) as cursor:
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    with listing._preparing_cursor(connection) as cursor:
+        assert isinstance(cursor.cursor, psycopg.ClientCursor)  # Django's own cursor

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -33,3 +34,30 @@ def test_check_deploy_fails_without_a_secret_key():
     result = check_deploy(**{**PRODUCTION, "SECRET_KEY": ""})
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+
+
+def database_options(**env) -> dict:
+    """The default database's OPTIONS as the settings module builds them under `env`."""
+    environment = {**os.environ, **env}
+    code = (
+        "import json, registry.settings as s; "
+        "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_the_list_page_statement_may_be_prepared_on_postgresql_unless_switched_off():
+    postgres = "postgres://postgres@127.0.0.1:5432/registry"
+    assert database_options(DATABASE_URL=postgres)["prepare_threshold"] > 1_000_000
+    assert "prepare_threshold" not in database_options(
+        DATABASE_URL=postgres, REGISTRY_PREPARED_PAGES="0"
+    )
+    assert "prepare_threshold" not in database_options(DATABASE_URL="sqlite:///x.sqlite3")

@@ -318,6 +318,37 @@ _IDS_PARAMETER = {
 _IDS = object()
 
 
+def _preparing_cursor(connection):
+    """A cursor that runs its statements as prepared statements, planned once per
+    connection: planning took the page statement 1.9 of its 6 ms. PostgreSQL only, and
+    only with a `prepare_threshold` (`REGISTRY_PREPARED_PAGES`): psycopg prepares nothing
+    without one, and Django's own cursors (client-side binding) never prepare."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    raw_connection = connection.connection
+    tz_loader = raw_connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    # A cursor of another time zone than the connection's would need its own loaders
+    # (`DatabaseWrapper.create_cursor`): not worth a prepared statement.
+    if raw_connection.prepare_threshold is None or connection.timezone != tz_loader.timezone:
+        return connection.cursor()
+
+    class Preparing(ServerBindingCursor):
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params, prepare=True, **kwargs)
+
+    connection.validate_thread_sharing()
+    cursor = Preparing(raw_connection)
+    return (
+        connection.make_debug_cursor(cursor)
+        if connection.queries_logged
+        else connection.make_cursor(cursor)
+    )
+
+
 class _ByIds:
     """The page query of projects by id, compiled once and run with each page's ids.
 
@@ -367,7 +398,7 @@ class _ByIds:
         encoded = self.encode(ids)
         for position in self.ids_positions:
             params[position] = encoded
-        with connections[self.using].cursor() as cursor:
+        with _preparing_cursor(connections[self.using]) as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         width = len(self.own_names)
