@@ -448,19 +448,29 @@ def by_country_group(projects: QuerySet) -> list[dict]:
 
 def summary(queryset: QuerySet, filters: Filters = Filters()) -> dict:
     projects = filter_projects(queryset, filters)
-    rows = _breakdown_rows(projects, (*_PROJECT_PARTS, *_LINK_PARTS))
-    overall = _group(rows["all"]).get("", {"count": 0, "value": {}})
-    return {
-        "filters": filters.as_params(),
-        "count": overall["count"],
-        "value": _money_list(overall["value"]),
-        "by_status": _by_choice(rows["status"], _STATUS_LABELS),
-        "by_kind": _by_choice(rows["kind"], _KIND_LABELS),
-        "by_sector": _links(rows["sector"]),
-        "by_country": _links(rows["country"]),
-        "by_country_group": _links(rows["country_group"]),
-        "by_lead_unit": _lead_units(rows["lead_unit"]),
-    }
+
+    def compute() -> dict:
+        rows = _breakdown_rows(projects, (*_PROJECT_PARTS, *_LINK_PARTS))
+        overall = _group(rows["all"]).get("", {"count": 0, "value": {}})
+        return {
+            "filters": filters.as_params(),
+            "count": overall["count"],
+            "value": _money_list(overall["value"]),
+            "by_status": _by_choice(rows["status"], _STATUS_LABELS),
+            "by_kind": _by_choice(rows["kind"], _KIND_LABELS),
+            "by_sector": _links(rows["sector"]),
+            "by_country": _links(rows["country"]),
+            "by_country_group": _links(rows["country_group"]),
+            "by_lead_unit": _lead_units(rows["lead_unit"]),
+        }
+
+    try:
+        selection = projects.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return compute()
+    # The figures as answered, per language: building them from the cached breakdowns
+    # (2,000 lead units, money per currency) took some 35 ms of every request.
+    return freshness.remember(("summary", get_language(), filters.as_params(), *selection), compute)
 
 
 # --- Balance ------------------------------------------------------------------------------

@@ -304,3 +304,28 @@ def test_search_counts_are_kept_apart_and_follow_changes(
         assert count(manager, f"search=冷链&lead_unit={other_unit.pk}") == 1
     factories.ProjectFactory(lead_unit=lead_unit, title_zh="冷链加工")
     assert count(manager, "search=冷链") == 3
+
+
+def test_stats_summary_is_kept_per_language_and_per_selection(
+    on_postgres, api_client, manager, officer, lead_unit, other_unit
+):
+    factories.ProjectFactory(lead_unit=lead_unit, countries=[("LA", None)])
+    factories.ProjectFactory(lead_unit=other_unit, countries=[("TH", None)])
+
+    def summary(user, language, query=""):
+        with CaptureQueriesContext(connection) as queries:
+            response = api_client(user, language=language).get(f"{API}/stats/summary/?{query}")
+        assert response.status_code == 200
+        computed = [q for q in queries.captured_queries if "WITH sel" in q["sql"]]
+        return response.json(), computed
+
+    for _ in range(2):  # the second round answers from the cache
+        english, _computed = summary(manager, "en")
+        chinese, _computed = summary(manager, "zh-hans")
+        labels = {row["key"]: row["label"] for row in english["by_status"]}
+        assert labels["draft"] == "draft"
+        assert {row["key"]: row["label"] for row in chinese["by_status"]}["draft"] == "草稿"
+        assert english["count"] == chinese["count"] == 2
+        assert summary(officer, "en")[0]["count"] == 1  # their own unit's projects only
+        assert summary(manager, "en", f"lead_unit={other_unit.pk}")[0]["count"] == 1
+    assert summary(manager, "en")[1] == []
