@@ -335,18 +335,22 @@ def _preparing_cursor(connection):
     # (`DatabaseWrapper.create_cursor`): not worth a prepared statement.
     if raw_connection.prepare_threshold is None or connection.timezone != tz_loader.timezone:
         return connection.cursor()
-
-    class Preparing(ServerBindingCursor):
-        def execute(self, query, params=None, **kwargs):
-            return super().execute(query, params, prepare=True, **kwargs)
-
     connection.validate_thread_sharing()
-    cursor = Preparing(raw_connection)
+    cursor = _preparing_cursor_class(ServerBindingCursor)(raw_connection)
     return (
         connection.make_debug_cursor(cursor)
         if connection.queries_logged
         else connection.make_cursor(cursor)
     )
+
+
+@functools.cache
+def _preparing_cursor_class(server_binding_cursor: type) -> type:
+    class Preparing(server_binding_cursor):
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params, prepare=True, **kwargs)
+
+    return Preparing
 
 
 class _ByIds:
