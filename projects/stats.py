@@ -45,7 +45,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import (
     Count,
@@ -282,14 +282,14 @@ def _breakdown_rows(projects: QuerySet, parts: tuple[str, ...]) -> dict[str, lis
     """{part: [(key, name_zh, name_en, currency, count, weight, exact total, attributed
     total)]} for the selected projects, in one statement."""
     found = {part: [] for part in parts}
-    try:
-        project_sql, params = (
-            projects.order_by()
-            .values("pk", "status", "kind", "lead_unit_id", "currency", "estimated_value")
-            .query.sql_with_params()
+    selection = freshness.statement(
+        projects.order_by().values(
+            "pk", "status", "kind", "lead_unit_id", "currency", "estimated_value"
         )
-    except EmptyResultSet:  # e.g. an officer of no unit: nothing can match
+    )
+    if selection is None:  # e.g. an officer of no unit: nothing can match
         return found
+    project_sql, params = selection
     tables = _tables()
     selects = []
     for part in parts:
@@ -464,9 +464,8 @@ def summary(queryset: QuerySet, filters: Filters = Filters()) -> dict:
             "by_lead_unit": _lead_units(rows["lead_unit"]),
         }
 
-    try:
-        selection = projects.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:
+    selection = freshness.statement(projects.order_by().values("pk"))
+    if selection is None:
         return compute()
     # The figures as answered, per language: building them from the cached breakdowns
     # (2,000 lead units, money per currency) took some 35 ms of every request.
@@ -560,10 +559,10 @@ def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> di
     One SQL statement: LEAD finds when each stay ended, ROW_NUMBER/COUNT pick the middle
     row(s) of each stage's sorted durations and AVG takes the median from them. The
     period is applied after LEAD so a stay's end is found even outside the period."""
-    try:
-        project_sql, project_params = projects.values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. an officer of no unit: nothing can match
+    selection = freshness.statement(projects.values("pk"))
+    if selection is None:  # e.g. an officer of no unit: nothing can match
         return {}
+    project_sql, project_params = selection
     days = _DAYS_BETWEEN[connection.vendor].format(end="left_at", start="entered_at")
     start, end = _period_bounds(filters)
     period_sql, period_params = "", []

@@ -103,10 +103,18 @@ def remember[T](parts: tuple, compute: Callable[[], T], using: str = "default") 
     return found
 
 
+def statement(queryset) -> tuple[str, tuple] | None:
+    """The SQL and parameters of a queryset on its own database (what identifies its
+    result in a key), or None when it can match nothing (e.g. `pk__in=[]`)."""
+    try:
+        return queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return None
+
+
 def cached_count(queryset) -> int:
     """`queryset.count()`, once per data generation."""
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:  # a condition that can match nothing, e.g. `pk__in=[]`
+    found = statement(queryset)
+    if found is None:
         return 0
-    return remember(("count", sql, params), queryset.count, using=queryset.db)
+    return remember(("count", *found), queryset.count, using=queryset.db)

@@ -40,7 +40,7 @@ class _ReferenceField(ModelChoiceField):
         if value in self.empty_values:
             return None
         # Keyed by the queryset's SQL too, in case a filter narrows it.
-        key = ("reference", self.to_field_name, str(value), *self.queryset.query.sql_with_params())
+        key = ("reference", self.to_field_name, str(value), freshness.statement(self.queryset))
         return freshness.remember(key, lambda: super(_ReferenceField, self).to_python(value))
 
 

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import connections
 from django.db.models import Aggregate, F, OuterRef, QuerySet, Subquery, TextField, Value
@@ -356,15 +355,16 @@ def _preparing_cursor_class(server_binding_cursor: type) -> type:
 class _ByIds:
     """The page query of projects by id, compiled once and run with each page's ids.
 
-    Built in the ORM for every page, the page query took some 9 ms to build and compile,
+    Built in the ORM for every page, the page query took some 6 ms to build and compile,
     more than the database took to run it. Its SQL and parameters are the same for
     every page but for the ids, so they are compiled once per connection; the
     compiler's converters still turn each row into the values `values()` would give
     (`tests/test_api_listing.py` compares the two).
 
     The nested lists join the page as one JSON array per project, each aggregated over
-    the page's related rows at once (`_NestedList.grouped`): selected per project, as
-    correlated subqueries, they took the database three times as long."""
+    the page's related rows at once (`_NestedList.grouped`): as correlated subqueries,
+    one aggregate per project rebuilding its joins, the statement took 7.3 ms in psql
+    against 6.6 ms joined."""
 
     def __init__(self, listing: "ProjectListing", using: str):
         connection = connections[using]
@@ -444,11 +444,7 @@ class CountedValues:
         """The SQL and parameters of the projects' ids in order, or None when they can
         match nothing. Compiled once (a filtered or searched query takes the ORM a few
         ms): it keys the cached count and reads the pages."""
-        ids = self.projects.values_list("pk", flat=True)
-        try:
-            return ids.query.get_compiler(using=ids.db).as_sql()
-        except EmptyResultSet:  # a condition that can match nothing, e.g. `pk__in=[]`
-            return None
+        return freshness.statement(self.projects.values_list("pk", flat=True))
 
     @functools.cached_property
     def _count(self) -> int:
