@@ -1,18 +1,23 @@
 """`/api/v1/partners/` and `/api/v1/contacts/` (read-only; institutions are maintained
-in the admin). Contacts are personal data: staff only."""
+in the admin). Contacts are personal data: staff only. `/api/v1/me/`: the user, its roles
+and the institutions it acts for."""
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from partners import access
 from partners.models import Contact, Partner
-from projects import access
-from projects.api.search import search_partners
+from partners.search import search_partners
 from registry.api.errors import error_responses
 from registry.api.filters import FilterSet, IdFilter, StrictBooleanFilter
 from registry.api.pagination import SyncCursorPagination, cursor_page_schema
+from registry.roles import user_roles
 
 
 class PartnerSerializer(serializers.ModelSerializer):
@@ -141,3 +146,47 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
         super().initial(request, *args, **kwargs)
         if not access.sees_contacts(request.user):
             raise exceptions.PermissionDenied(_("Contacts are seen by office staff only."))
+
+
+class InstitutionSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country_id", read_only=True)
+
+    class Meta:
+        model = Partner
+        fields = ["id", "name_zh", "name_en", "kind", "country"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    is_superuser = serializers.BooleanField()
+    roles = serializers.ListField(child=serializers.CharField())
+    institutions = InstitutionSerializer(many=True)
+    language = serializers.CharField(help_text=_("The language of this response's messages."))
+    auth = serializers.ChoiceField(choices=["token", "session"])
+
+
+class MeView(APIView):
+    @extend_schema(
+        summary=_("Who am I: user, roles and institutions"),
+        responses={200: MeSerializer, **error_responses()},
+    )
+    def get(self, request):
+        user = request.user
+        data = {
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "is_superuser": user.is_superuser,
+            "roles": sorted(user_roles(user)),
+            "institutions": Partner.objects.filter(pk__in=access.member_partner_ids(user)).order_by(
+                "name_zh"
+            ),
+            "language": get_language(),
+            "auth": "session" if request.auth is None else "token",
+        }
+        return Response(MeSerializer(data).data)

@@ -4,43 +4,21 @@ object checks are written in terms of the same memberships so the two always agr
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+# The partner rules and the role facts live in the layers below (partners may not import
+# projects); re-exported so every caller still asks this one module.
+from partners.access import can_manage_partners as can_manage_partners
+from partners.access import member_partner_ids as member_partner_ids
+from partners.access import sees_contacts as sees_contacts
+from partners.access import visible_partners as visible_partners
 from projects.models import Participation, Project
-from registry.roles import MANAGER, OFFICER, PARTNER, REVIEWER, STAFF_ROLES
-
-
-def user_roles(user) -> frozenset[str]:
-    """The role groups of a user (cached on the user object for the request)."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached = getattr(user, "_registry_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._registry_roles = cached
-    return cached
-
-
-def member_partner_ids(user) -> frozenset[int]:
-    """The institutions a user acts for."""
-    if not user or not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_registry_partner_ids", None)
-    if cached is None:
-        cached = frozenset(user.memberships.values_list("partner_id", flat=True))
-        user._registry_partner_ids = cached
-    return cached
-
-
-def is_superuser(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+from registry.roles import MANAGER, OFFICER, PARTNER, REVIEWER
+from registry.roles import is_staff_member as is_staff_member
+from registry.roles import is_superuser as is_superuser
+from registry.roles import user_roles as user_roles
 
 
 def sees_whole_pool(user) -> bool:
     return is_superuser(user) or bool(user_roles(user) & {REVIEWER, MANAGER})
-
-
-def is_staff_member(user) -> bool:
-    """Office staff (officers, reviewers, managers, administrators), as opposed to partners."""
-    return is_superuser(user) or bool(user_roles(user) & STAFF_ROLES)
 
 
 def is_partner_only(user) -> bool:
@@ -122,16 +100,6 @@ def can_post_progress(user, project: Project) -> bool:
     return PARTNER in user_roles(user) and can_view_project(user, project)
 
 
-def sees_contacts(user) -> bool:
-    return is_staff_member(user)
-
-
-def can_manage_partners(user) -> bool:
-    """Enter and change partner institutions: officers, managers and administrators
-    (the groups that carry partners.add_partner/change_partner)."""
-    return is_superuser(user) or bool(user_roles(user) & {OFFICER, MANAGER})
-
-
 def can_view_stats(user) -> bool:
     """Office staff see pipeline figures and the dashboard, always computed over
     `visible_projects(user)`: an officer's figures cover their own unit's projects."""
@@ -154,19 +122,11 @@ def can_view_reviews(user) -> bool:
     return sees_whole_pool(user)
 
 
-def visible_partners(user, queryset: QuerySet | None = None) -> QuerySet:
-    """Staff see every institution; a partner user sees its own institutions and those
-    leading or taking part in the projects it can see."""
-    from partners.models import Partner
-
-    queryset = Partner.objects.all() if queryset is None else queryset
-    if is_staff_member(user):
-        return queryset
-    if not user or not user.is_authenticated:
-        return queryset.none()
+def partners_in_visible_projects(user) -> Q:
+    """The institutions leading or taking part in the projects `user` sees, as a filter
+    on partners: what a partner user sees of other institutions (handed to
+    `partners.access.visible_partners` by `ProjectsConfig.ready`)."""
     projects = visible_projects(user)
-    return queryset.filter(
-        Q(pk__in=member_partner_ids(user))
-        | Q(pk__in=projects.values("lead_unit_id"))
-        | Q(pk__in=Participation.objects.filter(project__in=projects).values("partner_id"))
+    return Q(pk__in=projects.values("lead_unit_id")) | Q(
+        pk__in=Participation.objects.filter(project__in=projects).values("partner_id")
     )

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = _("Project pool")
+
+    def ready(self):
+        # partners sits below projects: it learns from here which institutions a
+        # partner user sees through the projects it takes part in.
+        from partners.access import register_related_partners
+        from projects.access import partners_in_visible_projects
+
+        register_related_partners(partners_in_visible_projects)

@@ -4,25 +4,17 @@ message; the admin shows the message, the API maps the error to its HTTP status.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-
-class DomainError(Exception):
-    code = "domain_error"
-    default_message = _("The request could not be carried out.")
-
-    def __init__(self, message=None, *, code: str | None = None):
-        self.message = message if message is not None else self.default_message
-        if code:
-            self.code = code
-        super().__init__(str(self.message))
-
-    def __str__(self) -> str:
-        return str(self.message)
+# The base classes live in the base app so the API machinery can map every domain error
+# without importing the domain; re-exported here, where the services look for them.
+from registry.errors import DomainError as DomainError
+from registry.errors import StaleWrite as StaleWrite
 
 
 class NotAllowed(DomainError):
     """The actor has no right to do this (API: 403, or 404 when they may not see it)."""
 
     code = "not_allowed"
+    status_code = 403
     default_message = _("You are not allowed to do this.")
 
 
@@ -30,16 +22,8 @@ class TransitionNotAllowed(DomainError):
     """The transition does not apply to the project's current state (API: 409)."""
 
     code = "transition_not_allowed"
+    status_code = 409
     default_message = _("This action is not possible in the project's current state.")
-
-
-class StaleWrite(DomainError):
-    """The caller edited an older version of the project (API: 412)."""
-
-    code = "stale_write"
-    default_message = _(
-        "The project was changed by someone else since you loaded it; reload and try again."
-    )
 
 
 class InvalidData(DomainError):
@@ -57,3 +41,7 @@ class InvalidData(DomainError):
             )
         self.errors = errors
         super().__init__(message)
+
+    @property
+    def field_errors(self) -> dict:
+        return self.errors

@@ -106,3 +106,26 @@ def sync_groups(apps=None, *, verbosity: int = 0) -> None:
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
         group.permissions.set(permissions)
+
+
+# --- A user's roles (the facts every app's rights are written in) -------------------------
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role groups of a user (cached on the user object for the request)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_registry_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._registry_roles = cached
+    return cached
+
+
+def is_superuser(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def is_staff_member(user) -> bool:
+    """Office staff (officers, reviewers, managers, administrators), as opposed to partners."""
+    return is_superuser(user) or bool(user_roles(user) & STAFF_ROLES)

@@ -11,29 +11,16 @@ terms are matched by LIKE alone. Elsewhere (SQLite) the search is plain icontain
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField
 
-from partners.models import Partner
+from partners.search import matching_partners
 from projects.models import Participation, Project
 from registry import freshness
+from registry.search import indexed as _indexed
+from registry.search import search_terms as search_terms
+from registry.search import substring as _substring
 
 PROJECT_FIELDS = ("code", "title_zh", "title_en", "summary_zh", "summary_en")
-PARTNER_FIELDS = ("name_zh", "name_en")
-MAX_TERMS = 5
-
-
-class _Bigrams(Func):
-    function = "registry_bigrams"
-    output_field = TextField()
-
-
-class _Contains(Func):
-    """`document @> registry_bigrams(term)`: true when every bigram of the term is in
-    the document's bigrams (the GIN index answers this)."""
-
-    arg_joiner = " @> "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
 
 
 def _project_document():
@@ -42,37 +29,6 @@ def _project_document():
         *[F(name) for name in PROJECT_FIELDS],
         function="registry_project_bigrams",
         output_field=TextField(),
-    )
-
-
-def _partner_document():
-    return Func(
-        *[F(name) for name in PARTNER_FIELDS],
-        function="registry_partner_bigrams",
-        output_field=TextField(),
-    )
-
-
-def _substring(fields, term: str, prefix: str = "") -> Q:
-    condition = Q()
-    for name in fields:
-        condition |= Q(**{f"{prefix}{name}__icontains": term})
-    return condition
-
-
-def _indexed(document, term: str) -> Q:
-    if connection.vendor == "postgresql" and len(term) >= 2:
-        return Q(_Contains(document, _Bigrams(Value(term))))
-    return Q()
-
-
-def search_terms(text: str) -> list[str]:
-    return text.split()[:MAX_TERMS]
-
-
-def matching_partners(term: str) -> QuerySet:
-    return Partner.objects.filter(
-        _indexed(_partner_document(), term), _substring(PARTNER_FIELDS, term)
     )
 
 
@@ -94,12 +50,6 @@ def project_ids_matching(term: str) -> QuerySet:
 def search_projects(queryset: QuerySet, text: str) -> QuerySet:
     for term in search_terms(text):
         queryset = queryset.filter(pk__in=project_ids_matching(term))
-    return queryset
-
-
-def search_partners(queryset: QuerySet, text: str) -> QuerySet:
-    for term in search_terms(text):
-        queryset = queryset.filter(pk__in=matching_partners(term).values("pk"))
     return queryset
 
 

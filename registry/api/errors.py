@@ -14,13 +14,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
-from projects.errors import (
-    DomainError,
-    InvalidData,
-    NotAllowed,
-    StaleWrite,
-    TransitionNotAllowed,
-)
+from registry.errors import DomainError, StaleWrite
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -48,13 +42,6 @@ class UnknownParameter(exceptions.APIException):
     default_code = "unknown_parameter"
     default_detail = _("Unknown query parameter.")
 
-
-DOMAIN_STATUS = {
-    InvalidData: status.HTTP_400_BAD_REQUEST,
-    NotAllowed: status.HTTP_403_FORBIDDEN,
-    TransitionNotAllowed: status.HTTP_409_CONFLICT,
-    StaleWrite: status.HTTP_412_PRECONDITION_FAILED,
-}
 
 # Codes for DRF exceptions whose default codes say less than they could.
 GENERIC_MESSAGES = {
@@ -99,12 +86,9 @@ def exception_handler(exc, context):
     headers = {}
     if isinstance(exc, DomainError):
         views.set_rollback()
-        status_code = next(
-            (code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)),
-            status.HTTP_400_BAD_REQUEST,
-        )
-        fields = flatten_fields(exc.errors) if isinstance(exc, InvalidData) else None
-        return Response(error_body(exc.code, exc.message, fields), status=status_code)
+        # Each domain error says its status; the base knows no domain error by name.
+        fields = flatten_fields(exc.field_errors) if exc.field_errors else None
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status_code)
 
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()

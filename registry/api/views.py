@@ -1,7 +1,6 @@
-"""The API root, the reference data (countries, country groups, sectors) and `me`."""
+"""The API root and the reference data (countries, country groups, sectors)."""
 
 from django.db.models import Prefetch
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
@@ -10,8 +9,6 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from partners.models import Partner
-from projects import access
 from registry.api.errors import error_responses
 from registry.api.filters import FilterSet, StrictBooleanFilter
 from registry.models import Country, CountryGroup, Sector
@@ -62,27 +59,6 @@ class SectorSerializer(serializers.ModelSerializer):
             "sort_order",
         ]
         read_only_fields = fields
-
-
-class InstitutionSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", read_only=True)
-
-    class Meta:
-        model = Partner
-        fields = ["id", "name_zh", "name_en", "kind", "country"]
-        read_only_fields = fields
-
-
-class MeSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    email = serializers.EmailField(allow_blank=True)
-    is_superuser = serializers.BooleanField()
-    roles = serializers.ListField(child=serializers.CharField())
-    institutions = InstitutionSerializer(many=True)
-    language = serializers.CharField(help_text=_("The language of this response's messages."))
-    auth = serializers.ChoiceField(choices=["token", "session"])
 
 
 # --- Filters -------------------------------------------------------------------------------
@@ -162,54 +138,25 @@ class SectorViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
 
-class MeView(APIView):
-    @extend_schema(
-        summary=_("Who am I: user, roles and institutions"),
-        responses={200: MeSerializer, **error_responses()},
-    )
-    def get(self, request):
-        user = request.user
-        data = {
-            "username": user.username,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "email": user.email,
-            "is_superuser": user.is_superuser,
-            "roles": sorted(access.user_roles(user)),
-            "institutions": Partner.objects.filter(pk__in=access.member_partner_ids(user)).order_by(
-                "name_zh"
-            ),
-            "language": get_language(),
-            "auth": "session" if request.auth is None else "token",
-        }
-        return Response(MeSerializer(data).data)
+def api_root_view(resources: dict[str, str]):
+    """The view listing the resources of API v1: {name: URL name}, in that order. The
+    API's URLconf, which composes the apps' routes, names them; the base knows none."""
 
+    class ApiRootView(APIView):
+        """The resources of API v1."""
 
-ROOT_RESOURCES = {
-    "projects": "api:project-list",
-    "partners": "api:partner-list",
-    "contacts": "api:contact-list",
-    "countries": "api:country-list",
-    "country-groups": "api:countrygroup-list",
-    "sectors": "api:sector-list",
-    "me": "api:me",
-}
-
-
-class ApiRootView(APIView):
-    """The resources of API v1."""
-
-    @extend_schema(
-        summary=_("The resources of API v1"),
-        responses={
-            200: inline_serializer(
-                "ApiRoot",
-                {name: serializers.URLField() for name in ROOT_RESOURCES},
-            ),
-            **error_responses(),
-        },
-    )
-    def get(self, request):
-        return Response(
-            {key: reverse(name, request=request) for key, name in ROOT_RESOURCES.items()}
+        @extend_schema(
+            summary=_("The resources of API v1"),
+            responses={
+                200: inline_serializer(
+                    "ApiRoot", {name: serializers.URLField() for name in resources}
+                ),
+                **error_responses(),
+            },
         )
+        def get(self, request):
+            return Response(
+                {key: reverse(name, request=request) for key, name in resources.items()}
+            )
+
+    return ApiRootView.as_view()
