@@ -31,10 +31,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from partners.models import Membership, Partner  # noqa: E402
-from projects.importing.formats import read_table  # noqa: E402
 from projects.importing.projects import import_projects  # noqa: E402
 from projects.importing.template import PROJECT_COLUMNS  # noqa: E402
 from projects.models import Project  # noqa: E402
+from registry.importing.formats import read_table  # noqa: E402
 from registry.models import Sector  # noqa: E402
 
 COUNTRIES = ["LA", "TH", "VN", "KH", "MM", "MY", "SG", "ID", "PH", "IN", "PK", "KZ"]

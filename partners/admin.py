@@ -1,5 +1,7 @@
 """Admin for partner institutions, their contacts and the users who act for them."""
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -7,10 +9,19 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from partners import services
+from partners.admin_import import PartnerImportAdminMixin
 from partners.models import Contact, Membership, Partner
-from projects import access
-from projects.admin_import import PartnerImportAdminMixin
 from registry.admin import NoDeleteMixin
+
+# Autocomplete fields of other apps' forms that offer a user only some institutions:
+# (app_label, model_name, field_name) -> function(user, queryset) -> queryset. The apps
+# above register their rules (`narrow_autocomplete`); partners may not import them.
+_autocomplete_narrowing: dict[tuple[str, str, str], Callable] = {}
+
+
+def narrow_autocomplete(app_label: str, model_name: str, field_name: str, narrow: Callable):
+    """Make the institution autocomplete of that form field offer only `narrow(user, qs)`."""
+    _autocomplete_narrowing[(app_label, model_name, field_name)] = narrow
 
 
 class ContactInline(admin.TabularInline):
@@ -65,13 +76,16 @@ class PartnerAdmin(PartnerImportAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        # The project form's lead-unit autocomplete offers only units the user may name.
-        if (
-            request.GET.get("app_label") == "projects"
-            and request.GET.get("model_name") == "project"
-            and request.GET.get("field_name") == "lead_unit"
-        ):
-            queryset = access.assignable_lead_units(request.user, queryset)
+        # E.g. the project form's lead-unit autocomplete offers only units the user may name.
+        narrow = _autocomplete_narrowing.get(
+            (
+                request.GET.get("app_label"),
+                request.GET.get("model_name"),
+                request.GET.get("field_name"),
+            )
+        )
+        if narrow is not None:
+            queryset = narrow(request.user, queryset)
         return queryset, may_have_duplicates
 
     @admin.display(description=_("domestic"), boolean=True)

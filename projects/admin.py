@@ -12,6 +12,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from partners.admin import narrow_autocomplete
 from partners.models import Partner
 from projects import access, services
 from projects.admin_import import ImportAdminMixin
@@ -296,6 +297,11 @@ def _error_text(error: DomainError) -> str:
         )
         return f"{error.message} {details}"
     return str(error.message)
+
+
+# The lead-unit autocomplete offers only the units the user may name (partners' admin
+# answers the autocomplete; the rule is ours).
+narrow_autocomplete("projects", "project", "lead_unit", access.assignable_lead_units)
 
 
 @admin.register(Project)

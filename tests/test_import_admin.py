@@ -13,15 +13,13 @@ import pytest
 from django.contrib import admin
 from django.urls import path, reverse
 
+from partners.admin_import import PartnerImportAdminMixin
 from partners.models import Partner
-from projects.admin_import import (
-    SESSION_KEY,
-    ImportAdminMixin,
-    PartnerImportAdminMixin,
-)
+from projects.admin_import import ImportAdminMixin
 from projects.importing.template import PROJECT_COLUMNS
 from projects.models import Project
 from registry import urls as registry_urls
+from registry.import_admin import SESSION_KEY
 
 site = admin.AdminSite(name="admin")
 

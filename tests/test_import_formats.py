@@ -7,9 +7,9 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from projects.importing.formats import ImportFileError, read_table
 from projects.importing.projects import import_projects
 from projects.models import Project
+from registry.importing.formats import ImportFileError, read_table
 
 # Messages are asserted in English; the default interface language is Chinese.
 pytestmark = pytest.mark.usefixtures("english")

@@ -4,10 +4,10 @@ re-import, all or nothing, who may."""
 import csv
 import io
 
+from partners.importing import PARTNER_COLUMNS, import_partners
 from partners.models import Partner
-from projects.importing.formats import read_table
-from projects.importing.partners import import_partners
-from projects.importing.template import PARTNER_COLUMNS, template_csv, template_xlsx
+from registry.importing.columns import template_csv, template_xlsx
+from registry.importing.formats import read_table
 
 HEADERS = [c.header for c in PARTNER_COLUMNS]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from partners.models import Partner
-from projects.importing.formats import read_table
 from projects.importing.projects import import_projects
 from projects.importing.template import PROJECT_COLUMNS, template_csv, template_xlsx
 from projects.models import (
@@ -19,6 +18,7 @@ from projects.models import (
     ProjectCountry,
     ProjectSector,
 )
+from registry.importing.formats import read_table
 from tests import factories
 
 # Messages are asserted in English; the default interface language is Chinese.

@@ -19,18 +19,20 @@ from partners.models import Partner
 from projects import access, services
 from projects.errors import DomainError, InvalidData, NotAllowed
 from projects.importing import bulk
-from projects.importing.formats import Table
 from projects.importing.matching import (
     KINDS,
     RISK_LEVELS,
     ROLES,
     Lookups,
-    MatchError,
-    split_items,
     split_partner_name,
     split_tags,
 )
-from projects.importing.report import (
+from projects.importing.template import PROJECT_COLUMNS
+from projects.models import Participation, Project
+from registry.importing.columns import match_headers
+from registry.importing.formats import Table
+from registry.importing.matching import MatchError, split_items
+from registry.importing.report import (
     CREATE,
     ERROR,
     UNCHANGED,
@@ -39,9 +41,7 @@ from projects.importing.report import (
     RowResult,
     column_label,
 )
-from projects.importing.runner import Progress, run_all_or_nothing
-from projects.importing.template import PROJECT_COLUMNS, match_headers
-from projects.models import Participation, Project
+from registry.importing.runner import Progress, run_all_or_nothing
 
 TEXT_FIELDS = (
     "title_zh",

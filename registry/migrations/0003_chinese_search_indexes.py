@@ -7,8 +7,13 @@ pieces (bigrams, upper-cased) in a GIN index; a query of n >= 2 characters becom
 exact UPPER(...) LIKE recheck, so the rows are exactly those of a plain substring match.
 
 The functions are IMMUTABLE so they can be indexed; the index expressions must stay
-identical to those in `projects/api/search.py`. SQLite skips all of this (the search
-falls back to icontains there).
+identical to those in `projects/api/search.py` and `partners/search.py`. SQLite skips all
+of this (the search falls back to icontains there).
+
+The indexes themselves are created by the apps whose tables they index
+(`partners/0002_search_index_and_triggers`, `projects/0004_search_index_and_triggers`),
+so the base depends on no domain migration. Databases that applied this migration when
+it still created them keep them; the apps' migrations create them only if missing.
 """
 
 from django.db import migrations
@@ -39,21 +44,9 @@ FORWARD = [
       SELECT registry_bigrams(coalesce(name_zh, '') || E'\\n' || coalesce(name_en, ''))
     $$
     """,
-    """
-    CREATE INDEX project_search_bigrams ON projects_project USING gin (
-      registry_project_bigrams(code, title_zh, title_en, summary_zh, summary_en)
-    )
-    """,
-    """
-    CREATE INDEX partner_search_bigrams ON partners_partner USING gin (
-      registry_partner_bigrams(name_zh, name_en)
-    )
-    """,
 ]
 
 REVERSE = [
-    "DROP INDEX IF EXISTS partner_search_bigrams",
-    "DROP INDEX IF EXISTS project_search_bigrams",
     "DROP FUNCTION IF EXISTS registry_partner_bigrams(text, text)",
     "DROP FUNCTION IF EXISTS registry_project_bigrams(text, text, text, text, text)",
     "DROP FUNCTION IF EXISTS registry_bigrams(text)",
@@ -73,8 +66,6 @@ def _run(statements):
 class Migration(migrations.Migration):
     dependencies = [
         ("registry", "0002_api_tokens"),
-        ("projects", "0002_role_groups"),
-        ("partners", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(_run(FORWARD), _run(REVERSE), elidable=False)]

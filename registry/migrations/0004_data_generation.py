@@ -10,27 +10,22 @@ On PostgreSQL every pool table gets two triggers:
   deadlock on it; and since the new value becomes visible with the commit itself, a
   reader that sees it also sees the data that caused it.
 
-A TRUNCATE bumps the generation at once. Tables added to the pool later need the same
-two triggers in their own migration (see `POOL_TABLES`). SQLite gets the table only: the
-cache (`registry.freshness`) is off there.
+A TRUNCATE bumps the generation at once. SQLite gets the table only: the cache
+(`registry.freshness`) is off there.
+
+This migration puts the base's own tables under the generation; each domain app adds its
+tables in its own migration (`registry.pool_triggers.pool_table_triggers`:
+`partners/0002_data_generation_triggers`, `projects/0004_data_generation_triggers`), so
+the base depends on no domain migration. Databases that applied this migration when it
+still covered every pool table keep their triggers; the apps' migrations recreate them
+idempotently.
 """
 
 from django.db import migrations, models
 
+from registry.pool_triggers import create_table_triggers, drop_table_triggers
+
 POOL_TABLES = (
-    "partners_partner",
-    "partners_membership",
-    "partners_contact",
-    "projects_project",
-    "projects_project_tags",
-    "projects_tag",
-    "projects_projectcountry",
-    "projects_projectsector",
-    "projects_participation",
-    "projects_review",
-    "projects_supportdecision",
-    "projects_statuschange",
-    "projects_progressupdate",
     "registry_country",
     "registry_countrygroup",
     "registry_countrygroup_members",
@@ -55,23 +50,6 @@ BEGIN
 END $$;
 """
 
-TABLE_TRIGGERS = """
-CREATE TRIGGER registry_note_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
-  FOR EACH STATEMENT EXECUTE FUNCTION registry_note_change();
-CREATE CONSTRAINT TRIGGER registry_bump_generation AFTER INSERT OR UPDATE OR DELETE
-  ON {table} DEFERRABLE INITIALLY DEFERRED
-  FOR EACH ROW EXECUTE FUNCTION registry_bump_generation();
-CREATE TRIGGER registry_bump_on_truncate AFTER TRUNCATE ON {table}
-  FOR EACH STATEMENT EXECUTE FUNCTION registry_bump_generation();
-"""
-
-DROP_TABLE_TRIGGERS = """
-DROP TRIGGER IF EXISTS registry_note_change ON {table};
-DROP TRIGGER IF EXISTS registry_bump_generation ON {table};
-DROP TRIGGER IF EXISTS registry_bump_on_truncate ON {table};
-"""
-
-
 def create_row(apps, schema_editor):
     apps.get_model("registry", "DataGeneration").objects.get_or_create(id=1)
 
@@ -80,15 +58,13 @@ def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(FUNCTIONS)
-    for table in POOL_TABLES:
-        schema_editor.execute(TABLE_TRIGGERS.format(table=schema_editor.quote_name(table)))
+    create_table_triggers(schema_editor, POOL_TABLES)
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for table in POOL_TABLES:
-        schema_editor.execute(DROP_TABLE_TRIGGERS.format(table=schema_editor.quote_name(table)))
+    drop_table_triggers(schema_editor, POOL_TABLES)
     schema_editor.execute("DROP FUNCTION IF EXISTS registry_note_change()")
     schema_editor.execute("DROP FUNCTION IF EXISTS registry_bump_generation()")
 
@@ -96,8 +72,6 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("registry", "0003_chinese_search_indexes"),
-        ("projects", "0003_project_newest_first_index"),
-        ("partners", "0001_initial"),
     ]
 
     operations = [

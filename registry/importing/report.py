@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from projects.importing.formats import column_letter
+from registry.importing.formats import column_letter
 
 CREATE = "create"
 UPDATE = "update"

@@ -4,8 +4,8 @@ Upserts partner institutions by org-id, else by Chinese name and country. A dry 
 default; exit code 1 when the file has errors (nothing is written then).
 """
 
-from projects.importing.partners import import_partners
-from projects.management.commands.import_projects import ImportCommand
+from partners.importing import import_partners
+from registry.importing.command import ImportCommand
 
 
 class Command(ImportCommand):

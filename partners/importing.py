@@ -1,4 +1,5 @@
 """Importing partner institutions: upsert by org-id, else by Chinese name and country.
+The columns, example row and codes of the partner template are here too.
 
 Columns: name_zh, name_en, kind, country, website, org_id, description. A row whose
 org-id, or whose (Chinese name, country), matches an institution updates it; any other
@@ -10,12 +11,14 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from partners import access
 from partners.models import Partner
-from projects import access
-from projects.importing.formats import Table
-from projects.importing.matching import PARTNER_KINDS, Lookups, MatchError
-from projects.importing.report import (
+from registry.importing.columns import Column, Columns, match_headers
+from registry.importing.formats import Table
+from registry.importing.matching import MatchError, ReferenceLookups, Vocabulary
+from registry.importing.report import (
     CREATE,
     ERROR,
     UNCHANGED,
@@ -24,8 +27,65 @@ from projects.importing.report import (
     RowResult,
     column_label,
 )
-from projects.importing.runner import Progress, run_all_or_nothing
-from projects.importing.template import PARTNER_COLUMNS, match_headers
+from registry.importing.runner import Progress, run_all_or_nothing
+
+# Chinese words people write for the kinds; input vocabulary, not UI text.
+PARTNER_KIND_WORDS = {
+    Partner.Kind.GOVERNMENT: ("政府", "政府机构", "政府部门"),
+    Partner.Kind.CHAMBER: ("商会", "协会", "商协会"),
+    Partner.Kind.ENTERPRISE: ("企业", "公司"),
+    Partner.Kind.ACADEMIC: ("高校", "大学", "智库", "高校或智库"),
+    Partner.Kind.INTERNATIONAL: ("国际组织",),
+    Partner.Kind.FINANCIAL: ("金融机构", "银行"),
+    Partner.Kind.NGO: ("非政府组织", "社会组织"),
+}
+
+PARTNER_KINDS = Vocabulary(Partner.Kind, PARTNER_KIND_WORDS)
+
+
+def partner_example_row() -> dict[str, str]:
+    return {
+        "name_zh": "老挝国家工商会",
+        "name_en": "Lao National Chamber of Commerce and Industry",
+        "kind": "chamber",
+        "country": "LA",
+        "website": "https://www.lncci.la",
+        "org_id": "",
+        "description": "",
+    }
+
+
+def partner_codes() -> list[tuple[str, str, str, str]]:
+    return [(_("partner kind"), c, zh, en) for c, zh, en in PARTNER_KINDS.rows()]
+
+
+PARTNER_COLUMNS = Columns(
+    (
+        Column("name_zh", "中文名称", gettext_lazy("Name in Chinese (required).")),
+        Column("name_en", "英文名称", gettext_lazy("Name in English.")),
+        Column(
+            "kind",
+            "类型",
+            gettext_lazy(
+                "government, chamber, enterprise, academic, international, financial or ngo "
+                "(政府 / 商会 / 企业 / 高校 / 国际组织 / 金融机构 / 社会组织)."
+            ),
+        ),
+        Column("country", "国家", gettext_lazy("ISO code or name.")),
+        Column("website", "网站", gettext_lazy("Full address, https://…")),
+        Column(
+            "org_id",
+            "机构标识",
+            gettext_lazy(
+                "IATI org-id, e.g. CN-USCI-91450000MA5KXXXX. Matches an existing partner."
+            ),
+        ),
+        Column("description", "简介", gettext_lazy("Description.")),
+    ),
+    example=lambda actor: partner_example_row(),
+    codes=partner_codes,
+)
+
 
 FIELDS = ("name_zh", "name_en", "kind", "country", "website", "org_id", "description")
 
@@ -61,13 +121,13 @@ class PartnerImport:
                 report.add_error(
                     1, required, _("The file needs this column to identify institutions.")
                 )
-        self.lookups: Lookups | None = None
+        self.lookups: ReferenceLookups | None = None
         self.by_org_id: dict[str, int] = {}
         self.by_name: dict[tuple[str, str], int] = {}
         self.rows_of: dict[int, int] = {}
 
     def load(self) -> None:
-        self.lookups = Lookups()
+        self.lookups = ReferenceLookups()
         for pk, name_zh, country_id, org_id in Partner.objects.values_list(
             "pk", "name_zh", "country_id", "org_id"
         ):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from django.conf import settings
 from django.db import transaction
 
-from projects.importing.report import ImportReport
+from registry.importing.report import ImportReport
 
 DEFAULT_BATCH_SIZE = 500
 
