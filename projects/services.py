@@ -7,7 +7,7 @@ django-simple-history record old and new values with the acting user.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -17,10 +17,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
+from partners.models import Partner
 from projects import access, workflow
 from projects.errors import InvalidData, NotAllowed, StaleWrite, TransitionNotAllowed
 from projects.models import (
+    CodeSequence,
     Participation,
     ProgressUpdate,
     Project,
@@ -31,6 +34,7 @@ from projects.models import (
     StatusChange,
     SupportDecision,
     Tag,
+    format_project_code,
 )
 from projects.validation import validate_shares
 from registry.roles import REVIEWER
@@ -130,10 +134,10 @@ def _apply_fields(project: Project, data: dict) -> list[str]:
     return changed
 
 
-def _full_clean(project: Project, extra_errors: dict) -> None:
+def _full_clean(project: Project, extra_errors: dict, *, exclude=("code", "tags")) -> None:
     errors = dict(extra_errors)
     try:
-        project.full_clean(exclude=["code", "tags"], validate_unique=False)
+        project.full_clean(exclude=list(exclude), validate_unique=False)
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)
@@ -218,6 +222,26 @@ def _save_links(project, actor, countries, sectors, participations, tags) -> boo
     return changed
 
 
+def _new_project(
+    *, actor, data: dict, countries: list, sectors: list, lead_unit_exists: bool = False
+) -> Project:
+    """An unsaved new project after every check of a create: the actor's right for the
+    lead unit, the editable fields, the countries' and sectors' rules and the model's
+    own validation (fields, `clean`, check constraints). Raises NotAllowed/InvalidData.
+    `lead_unit_exists`: the caller has read the lead unit already (a batch reads all of
+    them in one query), so its existence is not checked again here."""
+    lead_unit = data.get("lead_unit")
+    lead_unit_id = getattr(lead_unit, "pk", lead_unit)
+    if not access.can_create_project(actor, lead_unit_id):
+        raise NotAllowed(_("You may only enter projects for your own unit."))
+    project = Project(created_by=actor if getattr(actor, "pk", None) else None)
+    _apply_fields(project, data)
+    # `created_by` is the acting user, read from the database by its caller.
+    exclude = ["code", "tags"] + (["lead_unit", "created_by"] if lead_unit_exists else [])
+    _full_clean(project, _validate_links(countries, sectors), exclude=exclude)
+    return project
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -230,17 +254,114 @@ def project_create(
 ) -> Project:
     """Enter a new project as a draft. Officers create projects for their own units."""
     countries, sectors, participations = list(countries), list(sectors), list(participations)
-    lead_unit = data.get("lead_unit")
-    lead_unit_id = getattr(lead_unit, "pk", lead_unit)
-    if not access.can_create_project(actor, lead_unit_id):
-        raise NotAllowed(_("You may only enter projects for your own unit."))
-    project = Project(created_by=actor if getattr(actor, "pk", None) else None)
-    _apply_fields(project, data)
-    _full_clean(project, _validate_links(countries, sectors))
+    project = _new_project(actor=actor, data=data, countries=countries, sectors=sectors)
     _set_simple_history_user(project, actor)
     project.save()
     _save_links(project, actor, countries, sectors, participations, tags)
     return project
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """One project for `projects_create_many`: what `project_create` takes."""
+
+    data: dict
+    countries: Sequence[CountryShare] = ()
+    sectors: Sequence[SectorShare] = ()
+    participations: Sequence[PartnerRole] = ()
+    tags: Sequence[str] = ()
+
+
+@transaction.atomic
+def projects_create_many(
+    *, actor, projects: Sequence[NewProject]
+) -> list[Project | NotAllowed | InvalidData]:
+    """Enter many new projects as drafts, with the rules and the history of
+    `project_create`, for files of thousands of rows.
+
+    Each project is checked as `project_create` checks it (`_new_project`: right, fields,
+    links, `full_clean` with the check constraints); the lead units are read in one
+    query instead of one per project. The projects that pass are written together: their
+    codes from the locked sequence in one step, then the projects, their countries,
+    sectors and participations with simple-history's `bulk_create_with_history` (one
+    "+" history row each, under `actor`), then each project's tags through
+    `project.tags.set()`, which records the "~" history row with the tag list just as
+    `project_create` does. Returns, in order, the created project or the error of each
+    input; the caller decides whether a batch with errors is kept (the import rolls it
+    back)."""
+    projects = list(projects)
+    lead_unit_ids = {
+        getattr(lead, "pk", lead)
+        for lead in (new.data.get("lead_unit") for new in projects)
+        if lead is not None
+    }
+    existing_leads = set(
+        Partner._base_manager.filter(pk__in=lead_unit_ids).values_list("pk", flat=True)
+    )
+    results: list[Project | NotAllowed | InvalidData] = []
+    checked: list[tuple[NewProject, Project]] = []
+    for new in projects:
+        lead = new.data.get("lead_unit")
+        lead_id = getattr(lead, "pk", lead)
+        try:
+            project = _new_project(
+                actor=actor,
+                data=new.data,
+                countries=list(new.countries),
+                sectors=list(new.sectors),
+                lead_unit_exists=lead_id in existing_leads,
+            )
+        except (NotAllowed, InvalidData) as error:
+            results.append(error)
+            continue
+        results.append(project)
+        checked.append((new, project))
+    if checked:
+        _insert_new_projects(actor, checked)
+    return results
+
+
+def _insert_new_projects(actor, checked: list[tuple[NewProject, Project]]) -> None:
+    first = CodeSequence.take("project", count=len(checked))
+    for offset, (_new, project) in enumerate(checked):
+        project.code = format_project_code(first + offset)
+    bulk_create_with_history([p for _n, p in checked], Project, default_user=actor)
+    countries, sectors, participations = [], [], []
+    for new, project in checked:
+        countries += [
+            ProjectCountry(project=project, country_id=c.country_id, share=c.share)
+            for c in new.countries
+        ]
+        sectors += [
+            ProjectSector(project=project, sector_id=s.sector_id, share=s.share)
+            for s in new.sectors
+        ]
+        participations += [
+            Participation(project=project, partner_id=partner_id, role=role)
+            for partner_id, role in {(p.partner_id, p.role) for p in new.participations}
+        ]
+    for model, rows in (
+        (ProjectCountry, countries),
+        (ProjectSector, sectors),
+        (Participation, participations),
+    ):
+        if rows:
+            bulk_create_with_history(rows, model, default_user=actor)
+    wanted = {
+        project.pk: sorted({t.strip() for t in new.tags if t and t.strip()})
+        for new, project in checked
+    }
+    names = {name for tags in wanted.values() for name in tags}
+    if not names:
+        return
+    # The tags are read (and the new ones made) once for the batch, not once per project.
+    known = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    for tag in Tag.objects.bulk_create([Tag(name=n) for n in sorted(names - set(known))]):
+        known[tag.name] = tag
+    for _new, project in checked:
+        if wanted[project.pk]:
+            _set_simple_history_user(project, actor)
+            project.tags.set([known[name] for name in wanted[project.pk]])
 
 
 @transaction.atomic

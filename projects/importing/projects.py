@@ -273,25 +273,35 @@ class ProjectImport:
         fast = bulk.enabled()
         state = bulk.CurrentState(list(existing.values())) if fast and existing else None
         to_create = []
+        # Errors of the writes below are reported in row order, as one row at a time would.
+        first_write_error = len(self.report.errors)
         for parsed, result in pending:
             if parsed.code:
                 if self.check_code(parsed, visible):
                     self.update(parsed, result, existing[parsed.code], state)
             elif fast:
-                try:
-                    project = bulk.prepare_create(actor=self.actor, parsed=parsed)
-                except DomainError as error:
-                    self.report_error(parsed, error, None)
-                else:
-                    to_create.append((parsed, project, result))
+                to_create.append((parsed, result))
             else:
                 self.create(parsed, result)
         if to_create:
-            bulk.create_many(
-                actor=self.actor, prepared=[(parsed, project) for parsed, project, _r in to_create]
+            created = services.projects_create_many(
+                actor=self.actor,
+                projects=[
+                    services.NewProject(
+                        data=parsed.data,
+                        **{name: value or () for name, value in self.links(parsed).items()},
+                    )
+                    for parsed, _result in to_create
+                ],
             )
-        for parsed, project, result in to_create:
-            self.created(parsed, result, project, similar)
+            for (parsed, result), outcome in zip(to_create, created, strict=True):
+                if isinstance(outcome, DomainError):
+                    self.report_error(parsed, outcome, None)
+                else:
+                    self.created(parsed, result, outcome, similar)
+            self.report.errors[first_write_error:] = sorted(
+                self.report.errors[first_write_error:], key=lambda error: error.row
+            )
         for parsed, result in pending:
             if result.action == CREATE and not fast:
                 self.warn_if_twin(parsed, result, similar)
