@@ -174,11 +174,7 @@ class SharesFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        shares = [
-            form.cleaned_data.get("share")
-            for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
-        ]
+        shares = [form.cleaned_data.get("share") for form in _kept_forms(self)]
         try:
             validate_shares(shares, label=str(self.share_label))
         except ValidationError as error:
@@ -240,19 +236,21 @@ class ProjectAdminForm(forms.ModelForm):
         return cleaned_data
 
 
-def _copy_saved_project(target: Project, saved: Project) -> None:
-    """Make the admin's form instance the row the service wrote (pk, code, version…), so
-    the log entry and the redirect name the right project."""
-    for field in Project._meta.concrete_fields:
-        setattr(target, field.attname, getattr(saved, field.attname))
-    target._state.adding = False
-    target._state.db = saved._state.db
+def _marked_deleted(form) -> bool:
+    # The formset's DELETE checkbox, as documented for `can_delete` formsets.
+    return bool(form.cleaned_data.get("DELETE"))
+
+
+def _kept_forms(formset) -> list:
+    """The filled-in rows of a valid inline formset that are not marked for deletion."""
+    return [form for form in formset.forms if form.cleaned_data and not _marked_deleted(form)]
 
 
 def _note_formset_changes(formset) -> None:
-    """The service saved the rows; record what changed the way formset.save() would, for
-    the admin's change message."""
-    deleted = [form for form in formset.initial_forms if formset._should_delete_form(form)]
+    """The service saved the rows; set the lists formset.save() leaves (`new_objects`,
+    `changed_objects`, `deleted_objects`, public attributes of model formsets), which the
+    admin's change message is built from."""
+    deleted = [form for form in formset.initial_forms if _marked_deleted(form)]
     formset.deleted_objects = [form.instance for form in deleted]
     formset.changed_objects = [
         (form.instance, form.changed_data)
@@ -262,16 +260,12 @@ def _note_formset_changes(formset) -> None:
     formset.new_objects = [
         form.instance
         for form in formset.extra_forms
-        if form.has_changed() and not formset._should_delete_form(form)
+        if form.has_changed() and not _marked_deleted(form)
     ]
 
 
 def _live_rows(formset):
-    return [
-        form.cleaned_data
-        for form in formset.forms
-        if form.cleaned_data and not formset._should_delete_form(form)
-    ]
+    return [form.cleaned_data for form in _kept_forms(formset)]
 
 
 def _links_from_formsets(formsets) -> dict:
@@ -515,9 +509,19 @@ class ProjectAdmin(
             )
         else:
             saved = services.project_create(actor=request.user, data=data, tags=tags or (), **links)
-        _copy_saved_project(form.instance, saved)
+            # The admin logs and redirects with the unsaved object its form built; these
+            # are told the project the service wrote instead (log_addition, response_add).
+            request.registry_created_project = saved
         for formset in formsets:
             _note_formset_changes(formset)
+
+    def log_addition(self, request, obj, message):
+        obj = getattr(request, "registry_created_project", obj)
+        return super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        obj = getattr(request, "registry_created_project", obj)
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(Tag)
