@@ -122,15 +122,23 @@ def main():
 
     if args.trace_memory:
         tracemalloc.start()
+    # Statements sent during the import: a figure the machine's load does not change.
+    statements = []
+
+    def count_statement(execute, sql, params, many, context):
+        statements.append(1)
+        return execute(sql, params, many, context)
+
     started = time.perf_counter()
     table = read_table(data, name)
     read_done = time.perf_counter()
-    report = import_projects(
-        table,
-        actor=user,
-        commit=True,
-        progress=lambda done, total: print(f"  {done}/{total}", file=sys.stderr),
-    )
+    with connection.execute_wrapper(count_statement):
+        report = import_projects(
+            table,
+            actor=user,
+            commit=True,
+            progress=lambda done, total: print(f"  {done}/{total}", file=sys.stderr),
+        )
     finished = time.perf_counter()
     traced_peak = tracemalloc.get_traced_memory()[1] if args.trace_memory else None
     tracemalloc.stop()
@@ -143,6 +151,7 @@ def main():
         f"read: {read_done - started:.1f} s; import: {finished - read_done:.1f} s; "
         f"total: {finished - started:.1f} s"
     )
+    print(f"statements: {len(statements)} ({len(statements) / args.rows:.1f} per row)")
     print(f"peak process RSS: {max_rss:.0f} MB")
     if traced_peak is not None:
         print(f"peak Python allocations (tracemalloc): {traced_peak / 1024 / 1024:.0f} MB")
