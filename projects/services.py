@@ -307,7 +307,7 @@ def projects_create_many(
     links, `full_clean`); the lead units are read in one query instead of one per
     project. The check constraints are checked by the database as it inserts the batch:
     `validate_constraints` asks the database once per constraint and project inside a
-    savepoint (15 statements a project, measured; 19.7 of the 20 statements a row the
+    savepoint (15 statements a project, measured: 15 of the 19.5 statements a row the
     import then cost). When the database refuses the batch, each project is checked with
     `validate_constraints`, the refused ones are reported with their field errors and the
     rest is inserted again. (`Project.clean` mirrors every constraint with a message, so
