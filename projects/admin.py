@@ -25,6 +25,7 @@ from projects.models import (
     ProjectSector,
     Tag,
 )
+from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
 from registry.admin import SuperuserDeleteMixin
 from registry.models import Country, CountryGroup, Sector
@@ -350,7 +351,7 @@ class ProjectAdmin(
         "created_at",
         "updated_at",
     )
-    inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline)
+    inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline, SiteInline)
     list_per_page = 50
 
     base_fieldsets = (
@@ -509,6 +510,7 @@ class ProjectAdmin(
             )
         else:
             saved = services.project_create(actor=request.user, data=data, tags=tags or (), **links)
+        save_site_formsets(actor=request.user, project=saved, formsets=formsets)
         _copy_saved_project(form.instance, saved)
         for formset in formsets:
             _note_formset_changes(formset)
