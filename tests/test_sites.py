@@ -365,3 +365,30 @@ def test_partner_user_fixture_is_partner_only(partner_user):
 
     assert access.is_partner_only(partner_user)
     assert make_user  # the helper is importable for other site tests
+
+
+# --- Demo data ---------------------------------------------------------------------------
+
+
+def test_demo_projects_get_their_sites_once(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from projects import demo
+
+    expected = sum(len(rows) for rows in demo.demo_sites().values())
+    out = StringIO()
+    call_command("load_demo", "--drafts-only", stdout=out)
+    assert f"{expected} sites added" in out.getvalue()
+    assert Site.objects.current().count() == expected >= 15
+    # At their real places: Jebel Ali in the UAE, Khorgos in Kazakhstan, Qinzhou in China.
+    jebel_ali = Site.objects.get(name_en="Jebel Ali Port")
+    assert jebel_ali.country_id == "AE" and 24.9 < float(jebel_ali.latitude) < 25.1
+    assert Site.objects.get(name_en="Khorgos Gateway dry port").country_id == "KZ"
+    assert Site.objects.get(name_en="Qinzhou Port").country_id == "CN"
+    # Every demo site lies in one of its project's countries (the service checked it).
+    for site in Site.objects.select_related("project"):
+        assert site.project.project_countries.filter(country_id=site.country_id).exists()
+    call_command("load_demo", "--drafts-only", stdout=StringIO())
+    assert Site.objects.count() == expected
