@@ -93,6 +93,8 @@
       legend: { bottom: 0, type: "scroll", data: series(config, points).map(function (s) { return s.name; }) },
       visualMap: {
         type: "continuous", min: 0, max: max, seriesIndex: 0, calculable: false,
+        // On the project page the shading only marks the project's countries.
+        show: !config.editable,
         left: 8, bottom: 30, itemHeight: 80, text: [String(max), "0"],
         inRange: { color: ["#dbe9f6", "#08519c"] },
       },
