@@ -23,6 +23,7 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
     os.environ.setdefault("API_RATE_USER", "1000000/minute")  # timing, not throttling
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
     import django
 
     django.setup()
