@@ -26,6 +26,7 @@ from projects.models import (
     ProjectSector,
     Tag,
 )
+from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
 from registry.admin import SuperuserDeleteMixin
 from registry.models import Country, CountryGroup, Sector
@@ -350,7 +351,7 @@ class ProjectAdmin(
         "created_at",
         "updated_at",
     )
-    inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline)
+    inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline, SiteInline)
     list_per_page = 50
 
     base_fieldsets = (
@@ -512,6 +513,7 @@ class ProjectAdmin(
             # The admin logs and redirects with the unsaved object its form built; these
             # are told the project the service wrote instead (log_addition, response_add).
             request.registry_created_project = saved
+        save_site_formsets(actor=request.user, project=saved, formsets=formsets)
         for formset in formsets:
             _note_formset_changes(formset)
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from projects import access, exports, stats
 from projects.models import Status
+from projects.sites import map as site_map
 
 # Query parameters of the project changelist's filters (projects.admin.ProjectAdmin).
 CHANGELIST_PARAMS = {
@@ -261,6 +262,11 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
             ),
         ],
         "hhi": concentration["hhi"],
+        "site_map": site_map.dashboard_map(
+            projects=stats.filter_projects(projects, filters),
+            country_counts=summary["by_country"],
+            country_link=changelist_link(filters, country="__ISO__"),
+        ),
     }
 
 

@@ -149,6 +149,7 @@ class DemoReport:
     partners_created: int = 0
     projects_created: int = 0
     steps_taken: int = 0
+    sites_created: int = 0
     users_created: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -298,6 +299,22 @@ def _take_step(project: Project, step: str, next_step: str | None, row: dict) ->
     )
 
 
+def demo_sites() -> dict[str, list[dict]]:
+    return read_demo_file("sites.json")["sites"]
+
+
+def _add_sites(project: Project, rows: list[dict]) -> int:
+    """The demo sites of a project that has none yet (through the sites service)."""
+    if not rows or project.sites.exists():
+        return 0
+    from projects.sites.services import site_add
+
+    actor = _officer_side(project)
+    for row in rows:
+        site_add(actor=actor, project=project, data=row)
+    return len(rows)
+
+
 def find_demo_project(title_zh: str) -> Project | None:
     return Project.objects.filter(tags__name=DEMO_TAG, title_zh=title_zh).first()
 
@@ -316,11 +333,13 @@ def load_demo(*, drafts_only: bool = False) -> DemoReport:
         report.users_created = [
             row for row in ensure_demo_users(reset_passwords=False) if row[0] not in present
         ]
+    sites = demo_sites()
     for row in demo_projects():
         project = find_demo_project(row["title_zh"])
         if project is None:
             project = _create_project(row, partners)
             report.projects_created += 1
+        report.sites_created += _add_sites(project, sites.get(row["title_zh"], []))
         if drafts_only:
             continue
         steps = remaining_steps(row["status"], project.status)

@@ -13,7 +13,8 @@ participation with `Participation.IATI_ROLE`, `ref` = Partner.org_id when known;
 activity status from `IATI_ACTIVITY_STATUS`; dates of types 1-4; recipient countries
 and DAC 5-digit sectors (vocabulary 1; registry sectors sharing a DAC code are merged)
 with percentages, a single one without a share counting as 100; one budget over the
-project's period when value, currency, start and end are known.
+project's period when value, currency, start and end are known; one location per
+site (`projects.sites.iati`).
 """
 
 import functools
@@ -36,8 +37,10 @@ from projects.models import (
     Project,
     ProjectCountry,
     ProjectSector,
+    Site,
     Status,
 )
+from projects.sites.iati import location_element
 
 IATI_VERSION = "2.03"
 SCHEMA_PATH = Path(settings.BASE_DIR) / "fixtures/reference/iati/schemas/iati-activities-schema.xsd"
@@ -127,6 +130,9 @@ def publishable_projects(queryset: QuerySet | None = None) -> QuerySet:
                 queryset=ProjectSector.objects.select_related("sector").order_by(
                     "-share", "sector__code"
                 ),
+            ),
+            Prefetch(
+                "sites", queryset=Site.objects.current().order_by("id"), to_attr="current_sites"
             ),
             Prefetch(
                 "participations",
@@ -264,6 +270,12 @@ def activity_element(project: Project, prepared: dict) -> etree._Element:
             etree.SubElement(activity, "activity-date", type=date_type, **{"iso-date": str(value)})
     for code, percentage in prepared["countries"]:
         etree.SubElement(activity, "recipient-country", code=code, percentage=_decimal(percentage))
+    # After the countries and before the sectors, as the schema's sequence has it.
+    sites = getattr(project, "current_sites", None)
+    if sites is None:
+        sites = project.sites.current().order_by("id")
+    for site in sites:
+        activity.append(location_element(site, ref_prefix=f"{org['ref']}-{project.code}"))
     for code, percentage in prepared["sectors"]:
         etree.SubElement(
             activity, "sector", vocabulary="1", code=code, percentage=_decimal(percentage)

@@ -637,3 +637,7 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.reported_on}"
+
+
+# Sites live in their own subpackage; imported here so Django registers them with the app.
+from projects.sites.models import Exactness, FacilityType, Site  # noqa: E402, F401

@@ -30,6 +30,7 @@ from projects.models import (
     ProjectCountry,
     ProjectSector,
     Review,
+    Site,
     Status,
     StatusChange,
     SupportDecision,
@@ -114,6 +115,29 @@ def _validate_links(countries, sectors) -> dict:
         except ValidationError as error:
             errors[field] = error.messages
     return errors
+
+
+def _sites_outside(project: Project, countries) -> dict:
+    """A country cannot leave a project while one of its sites lies there."""
+    if countries is None:
+        return {}
+    wanted = {c.country_id for c in countries}
+    stranded = sorted(
+        set(
+            Site.objects.current()
+            .filter(project=project)
+            .exclude(country_id__in=wanted)
+            .values_list("country_id", flat=True)
+        )
+    )
+    if not stranded:
+        return {}
+    return {
+        "countries": [
+            _("The project has sites in %(countries)s: move or remove them first.")
+            % {"countries": ", ".join(stranded)}
+        ]
+    }
 
 
 def _apply_fields(project: Project, data: dict) -> list[str]:
@@ -454,7 +478,10 @@ def project_update(
     countries = None if countries is None else list(countries)
     sectors = None if sectors is None else list(sectors)
     changed_fields = _apply_fields(project, data)
-    _full_clean(project, _validate_links(countries, sectors))
+    link_errors = _validate_links(countries, sectors)
+    for name, messages in _sites_outside(project, countries).items():
+        link_errors.setdefault(name, []).extend(messages)
+    _full_clean(project, link_errors)
     # Set before the links: a tag change writes the project's history record at once.
     _set_simple_history_user(project, actor)
     links_changed = _save_links(project, actor, countries, sectors, participations, tags)

@@ -23,6 +23,7 @@ _READ_POOL = [
     "projects.view_tag",
     "projects.view_statuschange",
     "projects.view_progressupdate",
+    "projects.view_site",
     "partners.view_partner",
 ]
 
@@ -42,6 +43,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "projects.add_participation",
         "projects.change_participation",
         "projects.delete_participation",
+        # A site's "delete" in the admin stamps `removed_at` (projects.sites.services).
+        "projects.add_site",
+        "projects.change_site",
+        "projects.delete_site",
         "projects.add_tag",
         "projects.add_progressupdate",
         "projects.view_supportdecision",
@@ -88,10 +93,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
 
 def sync_groups(apps=None, *, verbosity: int = 0) -> None:
     """Create the role groups and set exactly the permissions above (idempotent)."""
-    if apps is None:
-        from django.apps import apps as global_apps
+    from django.apps import apps as global_apps
 
-        apps = global_apps
+    # In a migration (historical apps), models that later migrations add have no
+    # permission yet: those are skipped here and granted by their own migration.
+    historical = apps is not None and apps is not global_apps
+    apps = apps or global_apps
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=verbosity)
@@ -102,9 +109,13 @@ def sync_groups(apps=None, *, verbosity: int = 0) -> None:
         permissions = []
         for name in names:
             app_label, codename = name.split(".")
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is None and not historical:
+                raise Permission.DoesNotExist(name)
+            if found is not None:
+                permissions.append(found)
         group.permissions.set(permissions)
 
 

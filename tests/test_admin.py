@@ -192,6 +192,18 @@ def test_reviewer_sees_every_project_read_only(client, reviewer, project, other_
 # --- Saving through the admin -----------------------------------------------------------
 
 
+SITE_COLUMNS = (
+    "name_zh",
+    "name_en",
+    "facility_type",
+    "country",
+    "latitude",
+    "longitude",
+    "exactness",
+    "admin_area",
+)
+
+
 def project_post(
     *,
     lead_unit,
@@ -199,10 +211,11 @@ def project_post(
     countries=(),
     sectors=(),
     partners=(),
+    sites=(),
     existing=None,
     **fields,
 ):
-    """The POST body of the project form with its three inline formsets."""
+    """The POST body of the project form with its inline formsets."""
     data = {
         "title_zh": title,
         "title_en": "",
@@ -218,6 +231,7 @@ def project_post(
         ("project_countries", countries, ("country", "share")),
         ("project_sectors", sectors, ("sector", "share")),
         ("participations", partners, ("partner", "role")),
+        ("sites", sites, SITE_COLUMNS),
     ):
         initial = existing.get(prefix, [])
         data[f"{prefix}-TOTAL_FORMS"] = len(rows)
@@ -509,3 +523,100 @@ def test_login_page_has_the_language_switch(client):
     response = client.get(reverse("admin:login"))
     assert response.status_code == 200
     assert 'id="language-switch"' in response.text and "中文" in response.text
+
+
+# --- Sites inline ---------------------------------------------------------------------------
+
+
+def test_officer_adds_a_project_with_a_site_in_one_save(client, officer, lead_unit):
+    client.force_login(officer)
+    response = client.post(
+        reverse("admin:projects_project_add"),
+        project_post(
+            lead_unit=lead_unit,
+            countries=[("LA", 100)],
+            sites=[
+                ("万象陆港", "Thanaleng Dry Port", "dry_port", "LA", "17.88", "102.69", "exact", "")
+            ],
+        ),
+    )
+    assert response.status_code == 302
+    project = Project.objects.get(title_zh="中老泰产业园区合作")
+    (site,) = project.sites.current()
+    assert (site.name_en, site.facility_type, site.latitude) == (
+        "Thanaleng Dry Port",
+        "dry_port",
+        Decimal("17.880000"),
+    )
+    assert site.history.get().history_user == officer
+    # The project page shows the inline and its map's data (json_script), no inline code.
+    page = client.get(reverse("admin:projects_project_change", args=[project.pk]))
+    html = page.content.decode()
+    assert 'id="sites-map-config"' in html and "site_map.js" in html
+    assert "Thanaleng Dry Port" in html
+
+
+def test_a_site_outside_the_projects_countries_is_refused_in_the_admin(client, officer, lead_unit):
+    client.force_login(officer)
+    response = client.post(
+        reverse("admin:projects_project_add"),
+        project_post(
+            lead_unit=lead_unit,
+            countries=[("LA", 100)],
+            sites=[("罗勇", "Rayong", "industrial_park", "TH", "12.9", "101.2", "exact", "")],
+        ),
+        follow=True,
+    )
+    assert "地点所在国家必须是项目的国家之一" in response.content.decode()
+    assert not Project.objects.filter(title_zh="中老泰产业园区合作").exists()
+
+
+def test_a_point_out_of_range_is_a_form_error(client, officer, lead_unit):
+    client.force_login(officer)
+    response = client.post(
+        reverse("admin:projects_project_add"),
+        project_post(
+            lead_unit=lead_unit,
+            countries=[("LA", 100)],
+            sites=[("万象", "Vientiane", "office", "LA", "97", "102.6", "exact", "")],
+        ),
+    )
+    assert response.status_code == 200
+    sites_formset = next(
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "sites"
+    )
+    assert "latitude" in sites_formset.errors[0]
+    assert not Project.objects.filter(title_zh="中老泰产业园区合作").exists()
+
+
+def test_deleting_a_site_row_removes_it_but_keeps_the_row(client, officer, project):
+    from projects.sites.services import site_add
+
+    site = site_add(
+        actor=officer,
+        project=project,
+        data={"name_en": "Depot", "latitude": "17.9", "longitude": "102.6", "country": "LA"},
+    )
+    project.refresh_from_db()
+    client.force_login(officer)
+    data = project_post(
+        lead_unit=project.lead_unit,
+        title=project.title_zh,
+        countries=[("LA", "100")],
+        sectors=[(sector_pk("logistics-rail"), "100")],
+        partners=[(p.partner_id, p.role) for p in project.participations.all()],
+        sites=[("", "Depot", "other", "LA", "17.9", "102.6", "exact", "")],
+        existing={
+            "project_countries": list(project.project_countries.values_list("pk", flat=True)),
+            "project_sectors": list(project.project_sectors.values_list("pk", flat=True)),
+            "participations": list(project.participations.values_list("pk", flat=True)),
+            "sites": [site.pk],
+        },
+        expected_version=project.version,
+    )
+    data["sites-0-DELETE"] = "on"
+    data["sites-0-project"] = project.pk
+    response = client.post(reverse("admin:projects_project_change", args=[project.pk]), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    site.refresh_from_db()
+    assert site.removed_at is not None

@@ -563,7 +563,7 @@ def test_detail_query_count_is_fixed(
     small = factories.ProjectFactory(
         lead_unit=lead_unit, partners=[(Partner.objects.get(name_en="Lao Chamber"), "partner")]
     )
-    expected = AUTH_QUERIES[role] + 4  # the project (with its tag names), 3 prefetches
+    expected = AUTH_QUERIES[role] + 5  # the project (with its tag names), 3 prefetches, sites
     for project in (small, big_pool[0]):
         client = api_client(get_user_model().objects.get(pk=user_id))
         with django_assert_num_queries(expected):

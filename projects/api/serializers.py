@@ -20,6 +20,7 @@ from projects.models import (
     SupportDecision,
     split_tag_names,
 )
+from projects.sites.serializers import SiteSerializer
 from registry.models import Country, Sector
 
 # --- Reading ---------------------------------------------------------------------------
@@ -124,6 +125,26 @@ class PartnerProjectSerializer(ProjectSerializer):
 
     class Meta(ProjectSerializer.Meta):
         fields = [name for name in PROJECT_READ_FIELDS if name not in STAFF_ONLY_FIELDS]
+        read_only_fields = fields
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    """One project as staff read it: the list's shape and its sites."""
+
+    sites = SiteSerializer(source="current_sites", many=True, read_only=True)
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*PROJECT_READ_FIELDS, "sites"]
+        read_only_fields = fields
+
+
+class PartnerProjectDetailSerializer(PartnerProjectSerializer):
+    """One project as a partner reads it: no internal fields; its sites."""
+
+    sites = SiteSerializer(source="current_sites", many=True, read_only=True)
+
+    class Meta(PartnerProjectSerializer.Meta):
+        fields = [*PartnerProjectSerializer.Meta.fields, "sites"]
         read_only_fields = fields
 
 

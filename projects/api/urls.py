@@ -1,7 +1,22 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from projects.api.views import ProjectViewSet
+from projects.sites import api as sites_api
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
-urlpatterns = router.urls
+urlpatterns = [
+    path("sites.geojson", sites_api.SitesGeoJSONView.as_view(), name="sites-geojson"),
+    path(
+        "projects/<str:code>/sites/",
+        sites_api.ProjectSitesView.as_view(),
+        name="project-sites",
+    ),
+    path(
+        "projects/<str:code>/sites/<int:site_id>/",
+        sites_api.ProjectSiteView.as_view(),
+        name="project-site",
+    ),
+    *router.urls,
+]

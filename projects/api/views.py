@@ -8,6 +8,7 @@ that does the write (`projects.services`), passing the expected version so a rac
 refused under the row lock (412).
 """
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from projects.api import listing, search
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
-from projects.models import Project, Review
+from projects.models import Project, Review, Site
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
 from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
@@ -120,7 +121,7 @@ def _describe_transition(transition) -> dict:
         summary=gettext_lazy("Read a project"),
         parameters=[ETAG],
         responses={
-            200: s.ProjectSerializer,
+            200: s.ProjectDetailSerializer,
             304: OpenApiResponse(description=gettext_lazy("Not modified (If-None-Match).")),
             **error_responses(404),
         },
@@ -129,19 +130,19 @@ def _describe_transition(transition) -> dict:
         summary=gettext_lazy("Enter a project (as a draft)"),
         parameters=[ETAG],
         request=s.ProjectWriteSerializer,
-        responses={201: s.ProjectSerializer, **error_responses(400, 403, 413)},
+        responses={201: s.ProjectDetailSerializer, **error_responses(400, 403, 413)},
     ),
     update=extend_schema(
         summary=gettext_lazy("Replace a project's data"),
         parameters=[IF_MATCH, ETAG],
         request=s.ProjectWriteSerializer,
-        responses={200: s.ProjectSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
+        responses={200: s.ProjectDetailSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
     ),
     partial_update=extend_schema(
         summary=gettext_lazy("Change some of a project's data"),
         parameters=[IF_MATCH, ETAG],
         request=s.ProjectWriteSerializer(partial=True),
-        responses={200: s.ProjectSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
+        responses={200: s.ProjectDetailSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
     ),
 )
 class ProjectViewSet(
@@ -164,7 +165,9 @@ class ProjectViewSet(
         projects = (
             Project.objects.all()
             if self.action in LIST_ACTIONS
-            else Project.objects.with_relations(tag_names=True)
+            else Project.objects.with_relations(tag_names=True).prefetch_related(
+                Prefetch("sites", Site.objects.current().order_by("id"), to_attr="current_sites")
+            )
         )
         return access.visible_projects(self.request.user, projects)
 
@@ -175,9 +178,11 @@ class ProjectViewSet(
             return s.ProjectWriteSerializer
         if self.action in FORM_SERIALIZERS:
             return FORM_SERIALIZERS[self.action]
-        if access.is_partner_only(self.request.user):
-            return s.PartnerProjectSerializer
-        return s.ProjectSerializer
+        partner = access.is_partner_only(self.request.user)
+        if self.action in LIST_ACTIONS:
+            return s.PartnerProjectSerializer if partner else s.ProjectSerializer
+        # One project (read or written) comes with its sites.
+        return s.PartnerProjectDetailSerializer if partner else s.ProjectDetailSerializer
 
     def get_object(self):
         # No list filters on a detail route: the project is found by code among those
@@ -193,9 +198,9 @@ class ProjectViewSet(
     def project_response(self, project_pk: int, status_code=status.HTTP_200_OK) -> Response:
         project = self.get_queryset().get(pk=project_pk)
         serializer_class = (
-            s.PartnerProjectSerializer
+            s.PartnerProjectDetailSerializer
             if access.is_partner_only(self.request.user)
-            else s.ProjectSerializer
+            else s.ProjectDetailSerializer
         )
         data = serializer_class(project, context=self.get_serializer_context()).data
         return Response(data, status=status_code, headers={"ETag": project_etag(project)})
@@ -520,7 +525,7 @@ class ProjectViewSet(
             },
         ),
         responses={
-            200: s.ProjectSerializer,
+            200: s.ProjectDetailSerializer,
             **error_responses(400, 403, 404, 409, 412, 413, 428),
         },
     )

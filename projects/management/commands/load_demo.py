@@ -21,7 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data: {report.partners_created} institutions and "
             f"{report.projects_created} projects created, "
-            f"{report.steps_taken} workflow steps taken."
+            f"{report.steps_taken} workflow steps taken, {report.sites_created} sites added."
         )
         if report.users_created:
             self.stdout.write("Demo users created (run `manage.py demo_users` for a table):")

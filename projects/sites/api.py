@@ -1,0 +1,282 @@
+"""Sites through HTTP.
+
+- `/api/v1/projects/{code}/sites/` and `…/sites/{id}/`: a project's sites, read by
+  whoever may see the project (partners included), written by whoever may edit it, with
+  If-Match like every other child of a project.
+- `/api/v1/sites.geojson`: the sites of the projects the project list would show for the
+  same query (the same FilterSet, the same visibility in `projects.access`), as an RFC 7946
+  FeatureCollection, capped at `GEOJSON_LIMIT` features.
+"""
+
+from django.conf import settings
+from django.db.models import F
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from projects import access
+from projects.api.etag import expected_version
+from projects.api.filters import ProjectFilter
+from projects.api.serializers import StrictSerializerMixin
+from projects.api.views import ETAG, IF_MATCH
+from projects.sites import services
+from projects.sites.models import Exactness, FacilityType, Site
+from projects.sites.serializers import SiteFeatureCollectionSerializer, SiteSerializer
+from registry.api.errors import error_responses
+from registry.api.filters import check_query_parameters
+
+# The most features one sites.geojson response holds. A map of the whole pool needs the
+# filters past this; the response says `truncated: true` when it cut.
+GEOJSON_LIMIT = getattr(settings, "SITES_GEOJSON_LIMIT", 5000)
+
+# Newest projects first (as the list), then each project's sites in the order entered.
+GEOJSON_ORDER = ("-project_id", "id")
+
+
+def _coordinate(help_text) -> serializers.DecimalField:
+    # Typed here, ranged in the service (one home for the rule; same message everywhere).
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=None, coerce_to_string=True, help_text=help_text
+    )
+
+
+class SiteWriteSerializer(StrictSerializerMixin, serializers.Serializer):
+    name_zh = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    latitude = _coordinate(gettext_lazy("Decimal degrees, WGS 84, from -90 to 90."))
+    longitude = _coordinate(gettext_lazy("Decimal degrees, WGS 84, from -180 to 180."))
+    country = serializers.CharField(
+        max_length=2, help_text=gettext_lazy("ISO alpha-2 code of one of the project's countries.")
+    )
+    facility_type = serializers.ChoiceField(choices=FacilityType.choices, required=False)
+    admin_area = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    exactness = serializers.ChoiceField(choices=Exactness.choices, required=False)
+
+    def service_data(self) -> dict:
+        data = dict(self.validated_data)
+        if "country" in data:
+            data["country"] = data["country"].upper()
+        return data
+
+
+class GeoJSONRenderer(JSONRenderer):
+    media_type = "application/geo+json"
+    format = "geojson"
+
+
+class _ProjectSitesMixin:
+    def visible_project(self):
+        return get_object_or_404(
+            access.visible_projects(self.request.user), code=self.kwargs["code"]
+        )
+
+    def check_can_edit(self, project):
+        if not access.can_edit_project(self.request.user, project):
+            raise exceptions.PermissionDenied(
+                _("You may only change the sites of projects of your own unit.")
+            )
+
+    def etag_headers(self, project) -> dict:
+        project.refresh_from_db(fields=["version"])
+        return {"ETag": f'"{project.code}-v{project.version}"'}
+
+
+class ProjectSitesView(_ProjectSitesMixin, generics.GenericAPIView):
+    serializer_class = SiteSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return Site.objects.none()  # the schema's model; the handlers read the project's
+
+    @extend_schema(
+        summary=gettext_lazy("The project's sites"),
+        responses={200: SiteSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request, code):
+        check_query_parameters(request, ())
+        project = self.visible_project()
+        rows = project.sites.current().order_by("id")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(SiteSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Add a site to the project"),
+        parameters=[IF_MATCH, ETAG],
+        request=SiteWriteSerializer,
+        responses={201: SiteSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
+    )
+    def post(self, request, code):
+        project = self.visible_project()
+        self.check_can_edit(project)
+        version = expected_version(request, project)
+        serializer = SiteWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        site = services.site_add(
+            actor=request.user,
+            project=project,
+            data=serializer.service_data(),
+            expected_version=version,
+        )
+        return Response(
+            SiteSerializer(site).data,
+            status=status.HTTP_201_CREATED,
+            headers=self.etag_headers(project),
+        )
+
+
+class ProjectSiteView(_ProjectSitesMixin, generics.GenericAPIView):
+    serializer_class = SiteSerializer
+    filter_backends = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return Site.objects.none()
+
+    def site(self, project) -> Site:
+        return get_object_or_404(project.sites.current(), pk=self.kwargs["site_id"])
+
+    @extend_schema(
+        summary=gettext_lazy("Read one site of the project"),
+        responses={200: SiteSerializer, **error_responses(404)},
+    )
+    def get(self, request, code, site_id):
+        check_query_parameters(request, ())
+        return Response(SiteSerializer(self.site(self.visible_project())).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Change a site of the project"),
+        parameters=[IF_MATCH, ETAG],
+        request=SiteWriteSerializer(partial=True),
+        responses={200: SiteSerializer, **error_responses(400, 403, 404, 412, 413, 428)},
+    )
+    def patch(self, request, code, site_id):
+        project = self.visible_project()
+        site = self.site(project)
+        self.check_can_edit(project)
+        version = expected_version(request, project)
+        serializer = SiteWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        site, _changed = services.site_change(
+            actor=request.user, site=site, data=serializer.service_data(), expected_version=version
+        )
+        return Response(SiteSerializer(site).data, headers=self.etag_headers(project))
+
+    @extend_schema(
+        summary=gettext_lazy("Remove a site from the project (kept in history)"),
+        parameters=[IF_MATCH, ETAG],
+        request=None,
+        responses={204: None, **error_responses(403, 404, 412, 428)},
+    )
+    def delete(self, request, code, site_id):
+        project = self.visible_project()
+        site = self.site(project)
+        self.check_can_edit(project)
+        version = expected_version(request, project)
+        services.site_remove(actor=request.user, site=site, expected_version=version)
+        return Response(status=status.HTTP_204_NO_CONTENT, headers=self.etag_headers(project))
+
+
+def site_features(projects, *, limit: int = GEOJSON_LIMIT) -> dict:
+    """The current sites of `projects` (a queryset of projects) as an RFC 7946
+    FeatureCollection of at most `limit` points, in one values query."""
+    rows = list(
+        Site.objects.current()
+        .filter(project_id__in=projects.order_by().values("pk"))
+        .order_by(*GEOJSON_ORDER)
+        .values(
+            "id",
+            "name_zh",
+            "name_en",
+            "latitude",
+            "longitude",
+            "country_id",
+            "facility_type",
+            "admin_area",
+            "exactness",
+            code=F("project__code"),
+            title_zh=F("project__title_zh"),
+            title_en=F("project__title_en"),
+        )[: limit + 1]
+    )
+    truncated = len(rows) > limit
+    labels = dict(FacilityType.choices)
+    features = [
+        {
+            "type": "Feature",
+            "id": row["id"],
+            # RFC 7946 §3.1.1: longitude first.
+            "geometry": {
+                "type": "Point",
+                "coordinates": [float(row["longitude"]), float(row["latitude"])],
+            },
+            "properties": {
+                "name_zh": row["name_zh"],
+                "name_en": row["name_en"],
+                "country": row["country_id"],
+                "facility_type": row["facility_type"],
+                "facility_type_label": str(labels.get(row["facility_type"], "")),
+                "admin_area": row["admin_area"],
+                "exactness": row["exactness"],
+                "project": row["code"],
+                "project_title_zh": row["title_zh"],
+                "project_title_en": row["title_en"],
+            },
+        }
+        for row in rows[:limit]
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "limit": limit,
+        "truncated": truncated,
+    }
+
+
+def _list_filter_parameters() -> list[OpenApiParameter]:
+    # drf-spectacular documents a FilterSet on list routes only; this route returns one
+    # collection, so the list's filters are listed here from the same FilterSet.
+    return [
+        OpenApiParameter(
+            name,
+            OpenApiTypes.STR,
+            OpenApiParameter.QUERY,
+            description=str(declared.extra.get("help_text", "")),
+        )
+        for name, declared in ProjectFilter.base_filters.items()
+    ]
+
+
+class SitesGeoJSONView(generics.GenericAPIView):
+    """`/api/v1/sites.geojson`."""
+
+    filterset_class = ProjectFilter
+    pagination_class = None
+    renderer_classes = [GeoJSONRenderer, JSONRenderer]
+
+    def get_queryset(self):
+        return access.visible_projects(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy("Sites of the listed projects, as GeoJSON"),
+        description=gettext_lazy(
+            "An RFC 7946 FeatureCollection of the sites of the projects that "
+            "/api/v1/projects/ lists for the same filters and user (partners: only the "
+            "projects their institution takes part in). Each feature is a Point "
+            "[longitude, latitude] with the site's and its project's names. At most "
+            "`limit` features (5,000 by default; newest projects first); `truncated` is "
+            "true when more matched: narrow the filters."
+        ),
+        parameters=_list_filter_parameters(),
+        responses={
+            (200, "application/geo+json"): SiteFeatureCollectionSerializer,
+            **error_responses(400),
+        },
+    )
+    def get(self, request):
+        projects = self.filter_queryset(self.get_queryset())
+        return Response(site_features(projects))
