@@ -77,6 +77,9 @@ class XLSXRenderer(BaseRenderer):
     charset = None
 
 
+FILE_RENDERERS = (CSVRenderer, XLSXRenderer)
+
+
 def _describe_transition(transition) -> dict:
     """One entry of `workflow.available_transitions` as the API shows it."""
     if isinstance(transition, str):
@@ -257,7 +260,9 @@ class ProjectViewSet(
             actor=request.user, **serializer.service_arguments(replace=True)
         )
         response = self.project_response(project.pk, status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
+        # A str: the serialized url is a DRF Hyperlink, which WSGI servers that check
+        # header types (wsgiref, so runserver) refuse with a 500 after the create.
+        response["Location"] = str(response.data["url"])
         return response
 
     def update(self, request, *args, **kwargs):
@@ -341,8 +346,10 @@ class ProjectViewSet(
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
-        if self.action == "export":
-            # Errors of the file endpoint are JSON like every other error.
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is None or isinstance(renderer, FILE_RENDERERS):
+            # Errors of the file endpoint (a wrong method, an Accept it cannot serve)
+            # are JSON like every other error: the file renderers render only files.
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return response

@@ -1,9 +1,12 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from registry import freshness
@@ -44,6 +47,28 @@ class SyncCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def decode_cursor(self, request):
+        """A cursor is only ever one this API wrote, but a client can send anything: one
+        that does not decode, or whose position is not a time, is a 400 in the error
+        shape (the position would otherwise reach the database as a bad timestamp)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            cursor = None
+            valid = False
+        else:
+            valid = cursor is None or cursor.position is None or _is_time(cursor.position)
+        if not valid:
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+        return cursor
+
+
+def _is_time(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:  # well formed but out of range, e.g. month 13
+        return False
 
 
 PAGINATION_PARAMETERS = frozenset({"page", "page_size", "cursor"})
