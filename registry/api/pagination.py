@@ -29,7 +29,22 @@ class CachedCountPaginator(Paginator):
         return super().count
 
 
-class PagePagination(PageNumberPagination):
+def _is_positive_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and int(value) >= 1
+
+
+class _CheckedPageSize:
+    """`page_size` is a whole number from 1 (larger than the maximum is capped): anything
+    else is a 400, as the schema says (DRF would silently use the default size)."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not _is_positive_number(raw):
+            raise ValidationError({self.page_size_query_param: [_("Give a whole number from 1.")]})
+        return super().get_page_size(request)
+
+
+class PagePagination(_CheckedPageSize, PageNumberPagination):
     django_paginator_class = CachedCountPaginator
     page_size = 25
     page_size_query_param = "page_size"
@@ -38,8 +53,20 @@ class PagePagination(PageNumberPagination):
     )
     max_page_size = MAX_PAGE_SIZE
 
+    def get_page_number(self, request, paginator):
+        """A page is a whole number from 1 (or `last`); anything else is a 400. A number
+        past the last page stays a 404."""
+        number = super().get_page_number(request, paginator)
+        if (
+            self.page_query_param in request.query_params
+            and number not in self.last_page_strings
+            and not _is_positive_number(str(number))
+        ):
+            raise ValidationError({self.page_query_param: [_("Give a whole number from 1.")]})
+        return number
 
-class SyncCursorPagination(CursorPagination):
+
+class SyncCursorPagination(_CheckedPageSize, CursorPagination):
     """For partners that mirror the pool: ordered by (updated_at, id), so a client keeps
     the last `next` link and resumes from it; rows changed later appear again."""
 

@@ -15,6 +15,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ _lock = threading.Lock()
 
 
 class SchemaView(SpectacularAPIView):
+    @extend_schema(exclude=True)  # the schema does not describe itself, as before
     def get(self, request, *args, **kwargs):
         language = request.GET.get("lang") or get_language()
         if language not in dict(settings.LANGUAGES):  # one cached schema per language
@@ -44,3 +46,51 @@ def _forget_generated(**kwargs):
     """Settings changed in tests (e.g. SPECTACULAR_SETTINGS) may change the schema."""
     with _lock:
         _generated.clear()
+
+
+# --- Post-processing hooks (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]) ---------------
+
+PAGE_PARAMETERS = {"page", "page_size"}
+METHODS = {"get", "put", "patch", "post", "delete", "head", "options", "trace"}
+
+
+def _operations(result):
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def closed_request_bodies(result, generator, request, public):
+    """Request bodies refuse keys they do not declare (`StrictSerializerMixin`), so their
+    schemas say `additionalProperties: false`: a client generated from the schema, or a
+    fuzzer, never sends what the server will refuse."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+    return result
+
+
+def page_parameters_and_answers(result, generator, request, public):
+    """Pages are numbered from 1 and hold at least one row: `page` and `page_size` say
+    `minimum: 1` (the server refuses less with a 400), and a numbered page past the end
+    is a 404, documented on every paged list."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for _path, _method, operation in _operations(result):
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] in PAGE_PARAMETERS and parameter.get("in") == "query":
+                parameter["schema"]["minimum"] = 1
+        responses = operation.get("responses", {})
+        if "page" in names and "404" not in responses:
+            responses["404"] = {
+                "content": error,
+                "description": str(_("No such page (past the last one).")),
+            }
+        if names & PAGE_PARAMETERS and "400" not in responses:
+            responses["400"] = {
+                "content": error,
+                "description": str(_("A page or page size that is not a positive number.")),
+            }
+    return result

@@ -53,27 +53,6 @@ def test_the_cursors_the_api_writes_still_walk_the_pool(api_client, manager, pro
     assert client.get(first["previous"] or "/api/v1/projects/sync/").status_code == 200
 
 
-@pytest.mark.parametrize("depth", [100_000, 1_000, 40])
-def test_a_deeply_nested_json_body_is_a_400(api_client, officer, lead_unit, depth):
-    body = '{"title_zh": ' + "[" * depth + "]" * depth + "}"
-    response = api_client(officer).generic(
-        "POST", "/api/v1/projects/", body, content_type="application/json"
-    )
-    assert_error_shape(response, 400, "too_deeply_nested")
-    assert not Project.objects.exists()
-
-
-def test_a_body_as_deep_as_the_api_needs_is_read(api_client, officer, lead_unit):
-    body = {
-        "title_zh": "测试",
-        "title_en": "Test",
-        "lead_unit": lead_unit.pk,
-        "countries": [{"country": "LA", "share": "100"}],
-    }
-    response = api_client(officer).post("/api/v1/projects/", body, format="json")
-    assert response.status_code == 201, response.content
-
-
 @pytest.mark.parametrize("method", ["TRACE", "PUT", "DELETE", "PATCH", "CONNECT"])
 @pytest.mark.parametrize(
     "path", ["/api/v1/projects/export/", "/api/v1/projects/", "/api/v1/countries/LA/"]
