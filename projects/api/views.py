@@ -32,7 +32,12 @@ from projects.api.filters import ProjectFilter
 from projects.models import Project, Review
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
-from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
+from registry.api.pagination import (
+    PagePagination,
+    SyncCursorPagination,
+    cursor_page_schema,
+    sync_parameters,
+)
 
 # Routes that render pages of projects through `listing`.
 LIST_ACTIONS = frozenset({"list", "sync"})
@@ -290,6 +295,8 @@ class ProjectViewSet(
             "list. Follow `next` to the end, then start the next sync with updated_since "
             "set to the last row's updated_at; a project changed again reappears."
         ),
+        filters=True,
+        parameters=sync_parameters(),
         responses={
             200: cursor_page_schema("ProjectSyncPage", s.ProjectSerializer),
             **error_responses(400),

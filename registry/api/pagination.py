@@ -73,6 +73,7 @@ class SyncCursorPagination(_CheckedPageSize, CursorPagination):
     ordering = ("updated_at", "id")
     page_size = 100
     page_size_query_param = "page_size"
+    page_size_query_description = PagePagination.page_size_query_description
     max_page_size = MAX_PAGE_SIZE
 
     def decode_cursor(self, request):
@@ -99,6 +100,26 @@ def _is_time(value: str) -> bool:
 
 
 PAGINATION_PARAMETERS = frozenset({"page", "page_size", "cursor"})
+
+
+def sync_parameters():
+    """The query parameters of a cursor page besides the list's filters (drf-spectacular
+    documents pagination only for `list` actions)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [
+        OpenApiParameter(
+            "cursor",
+            OpenApiTypes.STR,
+            description=_("The cursor of a `next` or `previous` link, as given."),
+        ),
+        OpenApiParameter(
+            "page_size",
+            {"type": "integer", "minimum": 1},
+            description=SyncCursorPagination.page_size_query_description,
+        ),
+    ]
 
 
 def cursor_page_schema(name: str, serializer_class):
