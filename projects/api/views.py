@@ -50,6 +50,8 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
+    # The server answers 428 to an If-Match that is no ETag of a project at all.
+    pattern=r'^"[A-Za-z0-9_.-]+-v[0-9]+"$',
     description=gettext_lazy('The project\'s ETag as last read, e.g. "P000123-v4".'),
 )
 ETAG = OpenApiParameter(
@@ -366,6 +368,9 @@ class ProjectViewSet(
             file_format = request.query_params.get("format", "csv")
             renderer = XLSXRenderer() if file_format == "xlsx" else CSVRenderer()
             return renderer, renderer.media_type
+        if any(issubclass(cls, FILE_RENDERERS) for cls in self.renderer_classes):
+            # Any other method on the export's address (OPTIONS, TRACE, …) answers JSON.
+            return JSONRenderer(), JSONRenderer.media_type
         return super().perform_content_negotiation(request, force)
 
     # --- Sub-resources --------------------------------------------------------------

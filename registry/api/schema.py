@@ -94,3 +94,30 @@ def page_parameters_and_answers(result, generator, request, public):
                 "description": str(_("A page or page size that is not a positive number.")),
             }
     return result
+
+
+ANY_OPERATION_ERRORS = {
+    "401": _("Not authenticated, or the token is invalid, expired or revoked."),
+    "403": _("Authenticated, but not allowed to do this."),
+    "429": _("Too many requests; retry after the time in Retry-After."),
+}
+
+
+def every_error_documented(result, generator, request, public):
+    """Every answer the server can give is documented: any operation may answer 401,
+    403 and 429; one with query parameters or a body 400; one on an address with a
+    parameter 404; one with a body 413. All errors are JSON in the one error shape."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, _method, operation in _operations(result):
+        responses = operation.setdefault("responses", {})
+        wanted = dict(ANY_OPERATION_ERRORS)
+        has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+        if has_query or "requestBody" in operation:
+            wanted["400"] = _("Invalid data, an unknown query parameter or an unreadable body.")
+        if "{" in path:
+            wanted["404"] = _("Not found, or not visible to this user.")
+        if "requestBody" in operation:
+            wanted["413"] = _("The request body is too large.")
+        for code, description in wanted.items():
+            responses.setdefault(code, {"content": error, "description": str(description)})
+    return result

@@ -63,6 +63,13 @@ def test_unsupported_methods_are_a_405_in_json(api_client, manager, project, met
     assert response["Allow"]
 
 
+def test_options_on_the_export_answers_json(api_client, manager):
+    response = api_client(manager).options("/api/v1/projects/export/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["name"]
+
+
 def test_an_export_asked_for_html_answers_a_json_error(api_client, manager):
     response = api_client(manager).generic(
         "TRACE", "/api/v1/projects/export/", HTTP_ACCEPT="text/html"
