@@ -20,6 +20,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from registry.api.errors import ERROR_DESCRIPTIONS
+
 _generated: dict[str, Response] = {}
 _lock = threading.Lock()
 
@@ -96,13 +98,6 @@ def page_parameters_and_answers(result, generator, request, public):
     return result
 
 
-ANY_OPERATION_ERRORS = {
-    "401": _("Not authenticated, or the token is invalid, expired or revoked."),
-    "403": _("Authenticated, but not allowed to do this."),
-    "429": _("Too many requests; retry after the time in Retry-After."),
-}
-
-
 def every_error_documented(result, generator, request, public):
     """Every answer the server can give is documented: any operation may answer 401,
     403 and 429; one with query parameters or a body 400; one on an address with a
@@ -110,14 +105,16 @@ def every_error_documented(result, generator, request, public):
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, _method, operation in _operations(result):
         responses = operation.setdefault("responses", {})
-        wanted = dict(ANY_OPERATION_ERRORS)
+        wanted = {401, 403, 429}
         has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
         if has_query or "requestBody" in operation:
-            wanted["400"] = _("Invalid data, an unknown query parameter or an unreadable body.")
+            wanted.add(400)
         if "{" in path:
-            wanted["404"] = _("Not found, or not visible to this user.")
+            wanted.add(404)
         if "requestBody" in operation:
-            wanted["413"] = _("The request body is too large.")
-        for code, description in wanted.items():
-            responses.setdefault(code, {"content": error, "description": str(description)})
+            wanted.add(413)
+        for code in sorted(wanted):
+            responses.setdefault(
+                str(code), {"content": error, "description": str(ERROR_DESCRIPTIONS[code])}
+            )
     return result
