@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         "registry.api.schema.closed_request_bodies",
         "registry.api.schema.page_parameters_and_answers",
         "registry.api.schema.every_error_documented",
+        "registry.api.schema.codes_and_query_values",
         "projects.api.schema.staff_only_fields_optional",
     ],
 }

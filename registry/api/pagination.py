@@ -78,8 +78,9 @@ class SyncCursorPagination(_CheckedPageSize, CursorPagination):
 
     def decode_cursor(self, request):
         """A cursor is only ever one this API wrote, but a client can send anything: one
-        that does not decode, or whose position is not a time, is a 400 in the error
-        shape (the position would otherwise reach the database as a bad timestamp)."""
+        that does not decode, or whose position is not a time, points to no page, a 404
+        in the error shape as for a page number past the end (the position would
+        otherwise reach the database as a bad timestamp: a 500)."""
         try:
             cursor = super().decode_cursor(request)
         except exceptions.NotFound:
@@ -88,8 +89,13 @@ class SyncCursorPagination(_CheckedPageSize, CursorPagination):
         else:
             valid = cursor is None or cursor.position is None or _is_time(cursor.position)
         if not valid:
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+            raise InvalidCursor()
         return cursor
+
+
+class InvalidCursor(exceptions.NotFound):
+    default_code = "invalid_cursor"
+    default_detail = _("Invalid cursor.")
 
 
 def _is_time(value: str) -> bool:

@@ -77,7 +77,7 @@ def closed_request_bodies(result, generator, request, public):
 def page_parameters_and_answers(result, generator, request, public):
     """Pages are numbered from 1 and hold at least one row: `page` and `page_size` say
     `minimum: 1` (the server refuses less with a 400), and a numbered page past the end
-    is a 404, documented on every paged list."""
+    or a cursor the server did not write is a 404, documented on every paged list."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for _path, _method, operation in _operations(result):
         names = {parameter["name"] for parameter in operation.get("parameters", [])}
@@ -85,10 +85,10 @@ def page_parameters_and_answers(result, generator, request, public):
             if parameter["name"] in PAGE_PARAMETERS and parameter.get("in") == "query":
                 parameter["schema"]["minimum"] = 1
         responses = operation.get("responses", {})
-        if "page" in names and "404" not in responses:
+        if names & {"page", "cursor"} and "404" not in responses:
             responses["404"] = {
                 "content": error,
-                "description": str(_("No such page (past the last one).")),
+                "description": str(_("No such page (past the last one, or an invalid cursor).")),
             }
         if names & PAGE_PARAMETERS and "400" not in responses:
             responses["400"] = {
@@ -117,4 +117,54 @@ def every_error_documented(result, generator, request, public):
             responses.setdefault(
                 str(code), {"content": error, "description": str(ERROR_DESCRIPTIONS[code])}
             )
+    return result
+
+
+# Query parameters that name reference rows, by the kind of code (`reference_codes`).
+CODE_PARAMETERS = {"country": "country", "country_group": "country_group", "group": "country_group"}
+# Body properties that name reference rows, by component.
+CODE_PROPERTIES = {
+    "CountryShareInputRequest": {"country": "country"},
+    "SectorShareInputRequest": {"sector": "sector"},
+    "ProjectWriteRequest": {"currency": "currency"},
+    "PatchedProjectWriteRequest": {"currency": "currency"},
+    "SupportDecisionCreateRequest": {"currency": "currency"},
+}
+# Refused when empty (a page must be a number; a file must have a format).
+NOT_EMPTY = {"page", "page_size", "format"}
+
+
+def codes_and_query_values(result, generator, request, public):
+    """Where a request names a country, country group, sector or currency, the schema
+    lists the codes the server knows (`load_reference`; a group added later in the admin
+    is accepted too, but is not in a schema generated before it). A filter given an
+    empty value filters nothing (`allowEmptyValue`); query strings never hold a NUL
+    character (Django's forms refuse it)."""
+    from registry.reference import reference_codes
+
+    codes = reference_codes()
+    for path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") != "query":
+                continue
+            schema = parameter.setdefault("schema", {})
+            name = parameter["name"]
+            kind = CODE_PARAMETERS.get(name)
+            if name in {"sector", "parent"} and "country" not in path:
+                kind = "sector"
+            if kind and schema.get("type") == "string":
+                schema["enum"] = codes[kind]
+            elif schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+                schema["pattern"] = "^[^\\u0000]*$"
+            if name not in NOT_EMPTY:
+                parameter["allowEmptyValue"] = True
+    schemas = result.get("components", {}).get("schemas", {})
+    for component, properties in CODE_PROPERTIES.items():
+        for name, kind in properties.items():
+            field = schemas.get(component, {}).get("properties", {}).get(name)
+            if field is None:
+                continue
+            field.pop("maxLength", None)
+            field.pop("minLength", None)
+            field["enum"] = codes[kind] + ([""] if kind == "currency" else [])
     return result

@@ -38,11 +38,12 @@ def encoded_cursor(querystring: str) -> str:
         "not base64 at all!",
     ],
 )
-def test_a_tampered_sync_cursor_is_a_400_in_the_error_shape(api_client, manager, project, cursor):
+def test_a_tampered_sync_cursor_is_a_404_in_the_error_shape(api_client, manager, project, cursor):
+    """It points to no page, as a page number past the end (documented 404)."""
     client = api_client(manager)
-    response = client.get("/api/v1/projects/sync/", {"cursor": cursor})
-    error = assert_error_shape(response, 400, "invalid")
-    assert "cursor" in error["fields"]
+    for path in ("/api/v1/projects/sync/", "/api/v1/partners/sync/"):
+        response = client.get(path, {"cursor": cursor})
+        assert_error_shape(response, 404, "invalid_cursor")
 
 
 def test_the_cursors_the_api_writes_still_walk_the_pool(api_client, manager, project):
