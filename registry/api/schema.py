@@ -121,7 +121,8 @@ def every_error_documented(result, generator, request, public):
 
 
 # Query parameters that name reference rows, by the kind of code (`reference_codes`).
-CODE_PARAMETERS = {"country": "country", "country_group": "country_group", "group": "country_group"}
+CODE_PARAMETERS = {"country": "country", "country_group": "country_group"}
+CODE_FILTERED = ("/api/v1/projects/", "/api/v1/stats/")
 # Body properties that name reference rows, by component.
 CODE_PROPERTIES = {
     "CountryShareInputRequest": {"country": "country"},
@@ -149,8 +150,10 @@ def codes_and_query_values(result, generator, request, public):
                 continue
             schema = parameter.setdefault("schema", {})
             name = parameter["name"]
-            kind = CODE_PARAMETERS.get(name)
-            if name in {"sector", "parent"} and "country" not in path:
+            # Only the project and figures filters refuse an unknown code (400); the
+            # others (partners by country, countries by group) answer an empty list.
+            kind = CODE_PARAMETERS.get(name) if path.startswith(CODE_FILTERED) else None
+            if name == "sector" and path.startswith(CODE_FILTERED):
                 kind = "sector"
             if kind and schema.get("type") == "string":
                 schema["enum"] = codes[kind]

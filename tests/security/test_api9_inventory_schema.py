@@ -273,6 +273,8 @@ def test_schemathesis_with_every_check_finds_nothing(live_server, st_world, role
         "Accept-Language: en",
         "--report-dir",
         str(tmp_path),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
     ]
     if role != "anonymous":
         command += ["-H", f"Authorization: Bearer {st_world[role]}"]
