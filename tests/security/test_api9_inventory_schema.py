@@ -260,6 +260,8 @@ def test_schemathesis_with_every_check_finds_nothing(live_server, st_world, role
     cli = Path(sys.executable).with_name("st")
     command = [
         str(cli),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{live_server.url}/api/schema/?format=json",
         "--url",
@@ -273,8 +275,6 @@ def test_schemathesis_with_every_check_finds_nothing(live_server, st_world, role
         "Accept-Language: en",
         "--report-dir",
         str(tmp_path),
-        "--config-file",
-        str(Path(__file__).with_name("schemathesis.toml")),
     ]
     if role != "anonymous":
         command += ["-H", f"Authorization: Bearer {st_world[role]}"]
