@@ -71,7 +71,13 @@ def closed_request_bodies(result, generator, request, public):
     for name, schema in schemas.items():
         if name.endswith("Request") and schema.get("type") == "object":
             schema["additionalProperties"] = False
+            for field, definition in schema.get("properties", {}).items():
+                if field in ID_PROPERTIES and definition.get("type") == "integer":
+                    definition["minimum"] = 1  # row ids start at 1
     return result
+
+
+ID_PROPERTIES = {"lead_unit", "partner"}
 
 
 def page_parameters_and_answers(result, generator, request, public):

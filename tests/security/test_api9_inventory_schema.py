@@ -217,7 +217,7 @@ def test_a_generated_client_lists_reads_history_and_syncs(
 ROLES = ["anonymous", "partner", "officer", "reviewer", "manager"]
 # Bounded for CI: a few generated requests per operation and stateful scenarios built
 # from the schema's links; a fixed seed makes a failure reproducible with the same line.
-ST_OPTIONS = ["--max-examples", "5", "--seed", "20261201", "--workers", "1", "--no-color"]
+ST_OPTIONS = ["--max-examples", "3", "--seed", "20261201", "--workers", "1", "--no-color"]
 
 
 @pytest.fixture
