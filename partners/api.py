@@ -16,7 +16,7 @@ from partners.models import Contact, Partner
 from partners.search import search_partners
 from registry.api.errors import error_responses
 from registry.api.filters import FilterSet, IdFilter, StrictBooleanFilter
-from registry.api.pagination import SyncCursorPagination, cursor_page_schema
+from registry.api.pagination import SyncCursorPagination, cursor_page_schema, sync_parameters
 from registry.roles import user_roles
 
 
@@ -109,6 +109,8 @@ class ContactFilter(FilterSet):
     sync=extend_schema(
         summary=_("Partners changed since a time, for synchronisation"),
         description=_("Cursor-paginated, ordered by (updated_at, id); same filters as the list."),
+        filters=True,
+        parameters=sync_parameters(),
         responses={
             200: cursor_page_schema("PartnerSyncPage", PartnerSerializer),
             **error_responses(400),

@@ -30,7 +30,9 @@ FILTER_PARAMETERS = [
         OpenApiTypes.STR,
         description="Sector code; a top-level sector includes its sub-sectors.",
     ),
-    OpenApiParameter("lead_unit", OpenApiTypes.INT, description="Lead unit (partner id)."),
+    OpenApiParameter(
+        "lead_unit", {"type": "integer", "minimum": 1}, description="Lead unit (partner id)."
+    ),
 ]
 
 

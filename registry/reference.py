@@ -57,6 +57,17 @@ def _upsert(model, lookup: dict, values: dict, report: LoadReport):
     return instance
 
 
+def reference_codes() -> dict[str, list[str]]:
+    """The codes `load_reference` loads, by kind: what the API accepts where a request
+    names a country, country group, sector or currency (the OpenAPI schema lists them)."""
+    return {
+        "country": sorted(row["alpha2"] for row in _read("countries_m49.csv")),
+        "country_group": sorted(row["code"] for row in _read("country_groups.csv")),
+        "sector": sorted(row["code"] for row in _read("sectors.csv")),
+        "currency": sorted(row["code"] for row in _read("currencies.csv")),
+    }
+
+
 def country_names(alpha2: str) -> tuple[str, str]:
     if alpha2 in NAME_OVERRIDES:
         return NAME_OVERRIDES[alpha2]

@@ -117,7 +117,9 @@ def _reference_data_in_transactional_tests(request):
     """A `transaction=True` test empties every table when it ends (role groups and
     reference data included); the next such test gets them back before it starts."""
     marker = request.node.get_closest_marker("django_db")
-    if not (marker and marker.kwargs.get("transaction")):
+    # A live server's test is transactional too, marked or not.
+    transactional = marker and marker.kwargs.get("transaction")
+    if not (transactional or "live_server" in request.fixturenames):
         return
     request.getfixturevalue("transactional_db")
     from registry.models import Country

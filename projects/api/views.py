@@ -33,7 +33,12 @@ from projects.api.filters import ProjectFilter
 from projects.models import Project, Review, Site
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
-from registry.api.pagination import PagePagination, SyncCursorPagination, cursor_page_schema
+from registry.api.pagination import (
+    PagePagination,
+    SyncCursorPagination,
+    cursor_page_schema,
+    sync_parameters,
+)
 
 # Routes that render pages of projects through `listing`.
 LIST_ACTIONS = frozenset({"list", "sync"})
@@ -46,6 +51,8 @@ IF_MATCH = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
+    # The server answers 428 to an If-Match that is no ETag of a project at all.
+    pattern=r'^"[A-Za-z0-9_.-]+-v[0-9]+"$',
     description=gettext_lazy('The project\'s ETag as last read, e.g. "P000123-v4".'),
 )
 ETAG = OpenApiParameter(
@@ -76,6 +83,9 @@ class XLSXRenderer(BaseRenderer):
     media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     format = "xlsx"
     charset = None
+
+
+FILE_RENDERERS = (CSVRenderer, XLSXRenderer)
 
 
 def _describe_transition(transition) -> dict:
@@ -262,7 +272,9 @@ class ProjectViewSet(
             actor=request.user, **serializer.service_arguments(replace=True)
         )
         response = self.project_response(project.pk, status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
+        # A str: the serialized url is a DRF Hyperlink, which WSGI servers that check
+        # header types (wsgiref, so runserver) refuse with a 500 after the create.
+        response["Location"] = str(response.data["url"])
         return response
 
     def update(self, request, *args, **kwargs):
@@ -290,6 +302,8 @@ class ProjectViewSet(
             "list. Follow `next` to the end, then start the next sync with updated_since "
             "set to the last row's updated_at; a project changed again reappears."
         ),
+        filters=True,
+        parameters=sync_parameters(),
         responses={
             200: cursor_page_schema("ProjectSyncPage", s.ProjectSerializer),
             **error_responses(400),
@@ -346,8 +360,10 @@ class ProjectViewSet(
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
-        if self.action == "export":
-            # Errors of the file endpoint are JSON like every other error.
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is None or isinstance(renderer, FILE_RENDERERS):
+            # Errors of the file endpoint (a wrong method, an Accept it cannot serve)
+            # are JSON like every other error: the file renderers render only files.
             self.request.accepted_renderer = JSONRenderer()
             self.request.accepted_media_type = JSONRenderer.media_type
         return response
@@ -357,6 +373,9 @@ class ProjectViewSet(
             file_format = request.query_params.get("format", "csv")
             renderer = XLSXRenderer() if file_format == "xlsx" else CSVRenderer()
             return renderer, renderer.media_type
+        if any(issubclass(cls, FILE_RENDERERS) for cls in self.renderer_classes):
+            # Any other method on the export's address (OPTIONS, TRACE, …) answers JSON.
+            return JSONRenderer(), JSONRenderer.media_type
         return super().perform_content_negotiation(request, force)
 
     # --- Sub-resources --------------------------------------------------------------

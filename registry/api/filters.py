@@ -86,12 +86,17 @@ class IdFilter(filters.NumberFilter):
     field_class = _IdField
 
 
+MAX_AMOUNT = 10**16 - 1  # amounts are stored with 18 digits, 2 of them decimals
+
+
+@extend_schema_field({"type": "number", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT})
 class AmountFilter(filters.NumberFilter):
-    """A money amount as stored (18 digits, 2 decimals)."""
+    """A bound on a money amount: any number within the stored range (a bound between two
+    cents compares as well as any other)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_digits", 18)
-        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", -MAX_AMOUNT)
+        kwargs.setdefault("max_value", MAX_AMOUNT)
         super().__init__(*args, **kwargs)
 
 

@@ -1,9 +1,12 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from registry import freshness
@@ -26,7 +29,22 @@ class CachedCountPaginator(Paginator):
         return super().count
 
 
-class PagePagination(PageNumberPagination):
+def _is_positive_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and int(value) >= 1
+
+
+class _CheckedPageSize:
+    """`page_size` is a whole number from 1 (larger than the maximum is capped): anything
+    else is a 400, as the schema says (DRF would silently use the default size)."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not _is_positive_number(raw):
+            raise ValidationError({self.page_size_query_param: [_("Give a whole number from 1.")]})
+        return super().get_page_size(request)
+
+
+class PagePagination(_CheckedPageSize, PageNumberPagination):
     django_paginator_class = CachedCountPaginator
     page_size = 25
     page_size_query_param = "page_size"
@@ -35,18 +53,79 @@ class PagePagination(PageNumberPagination):
     )
     max_page_size = MAX_PAGE_SIZE
 
+    def get_page_number(self, request, paginator):
+        """A page is a whole number from 1 (or `last`); anything else is a 400. A number
+        past the last page stays a 404."""
+        number = super().get_page_number(request, paginator)
+        if (
+            self.page_query_param in request.query_params
+            and number not in self.last_page_strings
+            and not _is_positive_number(str(number))
+        ):
+            raise ValidationError({self.page_query_param: [_("Give a whole number from 1.")]})
+        return number
 
-class SyncCursorPagination(CursorPagination):
+
+class SyncCursorPagination(_CheckedPageSize, CursorPagination):
     """For partners that mirror the pool: ordered by (updated_at, id), so a client keeps
     the last `next` link and resumes from it; rows changed later appear again."""
 
     ordering = ("updated_at", "id")
     page_size = 100
     page_size_query_param = "page_size"
+    page_size_query_description = PagePagination.page_size_query_description
     max_page_size = MAX_PAGE_SIZE
+
+    def decode_cursor(self, request):
+        """A cursor is only ever one this API wrote, but a client can send anything: one
+        that does not decode, or whose position is not a time, points to no page, a 404
+        in the error shape as for a page number past the end (the position would
+        otherwise reach the database as a bad timestamp: a 500)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            cursor = None
+            valid = False
+        else:
+            valid = cursor is None or cursor.position is None or _is_time(cursor.position)
+        if not valid:
+            raise InvalidCursor()
+        return cursor
+
+
+class InvalidCursor(exceptions.NotFound):
+    default_code = "invalid_cursor"
+    default_detail = _("Invalid cursor.")
+
+
+def _is_time(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:  # well formed but out of range, e.g. month 13
+        return False
 
 
 PAGINATION_PARAMETERS = frozenset({"page", "page_size", "cursor"})
+
+
+def sync_parameters():
+    """The query parameters of a cursor page besides the list's filters (drf-spectacular
+    documents pagination only for `list` actions)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [
+        OpenApiParameter(
+            "cursor",
+            OpenApiTypes.STR,
+            description=_("The cursor of a `next` or `previous` link, as given."),
+        ),
+        OpenApiParameter(
+            "page_size",
+            {"type": "integer", "minimum": 1},
+            description=SyncCursorPagination.page_size_query_description,
+        ),
+    ]
 
 
 def cursor_page_schema(name: str, serializer_class):
