@@ -4,7 +4,7 @@ object checks are written in terms of the same memberships so the two always agr
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from projects.models import Participation, Project
+from projects.models import Participation, Project, Status
 from registry.roles import MANAGER, OFFICER, PARTNER, REVIEWER, STAFF_ROLES
 
 
@@ -58,11 +58,13 @@ def visible_projects(user, queryset: QuerySet | None = None) -> QuerySet:
     if OFFICER in roles:
         condition |= Q(lead_unit_id__in=partner_ids)
     if PARTNER in roles:
+        # Drafts are the office's working copies: a partner follows a project from its
+        # submission on (the API, the portal and webhooks all ask here).
         condition |= Q(
             Exists(
                 Participation.objects.filter(project_id=OuterRef("pk"), partner_id__in=partner_ids)
             )
-        )
+        ) & ~Q(status=Status.DRAFT)
     return queryset.filter(condition)
 
 

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = _("Project pool")
+
+    def ready(self):
+        from projects import webhook_events
+
+        webhook_events.connect()

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from projects import access, workflow
+from projects import access, events, workflow
 from projects.errors import InvalidData, NotAllowed, StaleWrite, TransitionNotAllowed
 from projects.models import (
     Participation,
@@ -282,6 +282,12 @@ def project_update(
     # The row is locked, so a plain increment is safe (and history records a number).
     project.version += 1
     project.save()
+    events.announce(
+        project=project,
+        event=events.UPDATED,
+        actor=actor,
+        changed_fields=[*changed_fields, *(["links"] if links_changed else [])],
+    )
     return project, True
 
 
@@ -539,6 +545,9 @@ def support_decide(
     _set_simple_history_user(decision, actor)
     decision.save()
     bump_version(project)
+    events.announce(
+        project=project, event=events.SUPPORT_DECIDED, actor=actor, support_decision=decision
+    )
     return decision
 
 
@@ -593,4 +602,7 @@ def progress_post(
     _set_simple_history_user(update, actor)
     update.save()
     bump_version(project)
+    events.announce(
+        project=project, event=events.PROGRESS_POSTED, actor=actor, progress_update=update
+    )
     return update

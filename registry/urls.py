@@ -3,7 +3,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from partners.portal.urls import urlpatterns as portal_account_urls
 from projects.dashboard import admin_dashboard_view
+from projects.portal.urls import urlpatterns as portal_project_urls
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -11,6 +13,9 @@ urlpatterns = [
     # Before admin/, or the admin's catch-all would answer it.
     path("admin/dashboard/", admin_dashboard_view, name="admin-dashboard"),
     path("admin/", admin.site.urls),
+    # The partner portal: project pages (projects/portal) and account pages (login,
+    # password reset, tokens, webhooks: partners/portal) under one namespace.
+    path("portal/", include((portal_project_urls + portal_account_urls, "portal"))),
     path("api/v1/", include("registry.api.urls", namespace="api")),
     path("api/v1/", include("projects.reports_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
