@@ -6,9 +6,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from partners.portal.urls import urlpatterns as portal_account_urls
 from projects.dashboard import admin_dashboard_view
 from projects.portal.urls import urlpatterns as portal_project_urls
+from registry.views import set_language
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Before Django's own: also remembers a signed-in user's choice (registry.views).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Before admin/, or the admin's catch-all would answer it.
     path("admin/dashboard/", admin_dashboard_view, name="admin-dashboard"),

@@ -2,6 +2,7 @@
 for delivery and each attempt's outcome. Keyword-only and atomic, like every service."""
 
 import json
+import logging
 import secrets
 import time
 from datetime import timedelta
@@ -21,7 +22,9 @@ from partners.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from registry.preferences import user_language
 
+logger = logging.getLogger(__name__)
 SECRET_PREFIX = "whsec_"
 MAX_ENDPOINTS_PER_USER = 20
 
@@ -249,16 +252,14 @@ def _tell_owner_disabled(endpoint: WebhookEndpoint) -> None:
     owner = endpoint.owner
     if not owner.email:
         return
-    language = getattr(owner, "_registry_language", None) or settings.LANGUAGE_CODE
-    with translation.override(language):
-        send_mail(
-            _("Webhook endpoint disabled"),
-            _(
-                "Deliveries to %(url)s have failed for 24 hours, so the registry stopped "
-                "sending to it. Fix the receiver, then enable it again on %(link)s."
-            )
-            % {"url": endpoint.url, "link": f"{settings.REGISTRY_BASE_URL}/portal/webhooks/"},
-            None,
-            [owner.email],
-            fail_silently=True,
-        )
+    with translation.override(user_language(owner)):
+        subject = _("Webhook endpoint disabled")
+        message = _(
+            "Deliveries to %(url)s have failed for 24 hours, so the registry stopped "
+            "sending to it. Fix the receiver, then enable it again on %(link)s."
+        ) % {"url": endpoint.url, "link": f"{settings.REGISTRY_BASE_URL}/portal/webhooks/"}
+    try:
+        send_mail(subject, message, None, [owner.email])
+    except Exception:
+        # The endpoint is disabled either way; a mail server outage must not undo that.
+        logger.exception("could not tell %s that endpoint %s was disabled", owner, endpoint.pk)
