@@ -18,11 +18,13 @@ class ProjectSearchForm(forms.Form):
 
 
 class ProgressForm(forms.Form):
-    note = forms.CharField(label=_("Progress note"), widget=forms.Textarea, max_length=10000)
+    note = forms.CharField(
+        label=_("Progress note"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000
+    )
     reported_on = forms.DateField(
         label=_("Reported on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     partner = forms.TypedChoiceField(label=_("On behalf of"), coerce=int, required=False)
 
