@@ -356,3 +356,21 @@ def test_another_users_endpoint_is_404(client, other_officer, endpoint):
     assert client.post(reverse("portal:webhook-toggle", args=[endpoint.pk])).status_code == 404
     endpoint.refresh_from_db()
     assert endpoint.active
+
+
+def test_send_due_webhooks_command_attempts_due_retries(endpoint, receiver):
+    from django.core.management import call_command
+
+    due = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type="project.updated", body='{"id":"x"}',
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+    later = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type="project.updated", body='{"id":"y"}',
+        next_attempt_at=timezone.now() + timedelta(minutes=5),
+    )  # fmt: skip
+    call_command("send_due_webhooks", verbosity=0)
+    assert [r["body"] for r in receiver.wait_for(1)] == [b'{"id":"x"}']
+    due.refresh_from_db()
+    later.refresh_from_db()
+    assert due.state == "delivered" and later.state == "pending"
