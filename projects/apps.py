@@ -8,5 +8,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self):
         from projects import webhook_events
+        from projects.notifications import receivers
 
         webhook_events.connect()
+        receivers.connect()

@@ -637,3 +637,7 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.reported_on}"
+
+
+# Staff notifications live in their own module; Django finds an app's models here.
+from projects.notifications.models import Notification  # noqa: E402, F401

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from partners.portal.urls import urlpatterns as portal_account_urls
 from projects.dashboard import admin_dashboard_view
+from projects.notifications.views import notifications_view
 from projects.portal.urls import urlpatterns as portal_project_urls
 from registry.views import set_language
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Before admin/, or the admin's catch-all would answer it.
     path("admin/dashboard/", admin_dashboard_view, name="admin-dashboard"),
+    path("admin/notifications/", notifications_view, name="admin-notifications"),
     path("admin/", admin.site.urls),
     # The partner portal: project pages (projects/portal) and account pages (login,
     # password reset, tokens, webhooks: partners/portal) under one namespace.

@@ -33,5 +33,7 @@ class Command(BaseCommand):
             f"Portal (demo-partner): {base_url}/portal/  - log in with demo-partner and the "
             "password above; API tokens and webhooks are under 'API tokens' / 'Webhooks'"
         )
-        self.stdout.write(f"API:                  {base_url}/api/v1/  (Bearer token from the portal)")
+        self.stdout.write(
+            f"API:                  {base_url}/api/v1/  (Bearer token from the portal)"
+        )
         self.stdout.write("Language: 中文 / English buttons at the top of every admin page.")
