@@ -374,3 +374,15 @@ def test_send_due_webhooks_command_attempts_due_retries(endpoint, receiver):
     due.refresh_from_db()
     later.refresh_from_db()
     assert due.state == "delivered" and later.state == "pending"
+
+
+def test_admin_lists_endpoints_without_secrets_and_disables_them(client, admin_user, endpoint):
+    client.force_login(admin_user)
+    changelist = reverse("admin:partners_webhookendpoint_changelist")
+    assert endpoint.url in client.get(changelist).content.decode()
+    change = client.get(reverse("admin:partners_webhookendpoint_change", args=[endpoint.pk]))
+    assert change.status_code == 200 and endpoint.plain_secret not in change.content.decode()
+    response = client.post(changelist, {"action": "disable", "_selected_action": [endpoint.pk]})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert not endpoint.active
