@@ -233,3 +233,18 @@ def test_language_switch_is_remembered(client, partner_user):
     assert cookie["max-age"] == 365 * 24 * 3600
     page = client.get(reverse("portal:projects"), HTTP_ACCEPT_LANGUAGE="th")
     assert page.headers["Content-Language"] == "zh-hans"
+
+
+def test_email_url_sets_the_default_mailer():
+    from registry.email_url import registry_mailer
+
+    mailer = registry_mailer("smtp://reg%40office:p%3Ass@mail.example.org:587?tls=1")
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {
+        "host": "mail.example.org", "port": 587, "username": "reg@office", "password": "p:ss",
+        "use_tls": True, "use_ssl": False, "timeout": 20,
+    }  # fmt: skip
+    assert registry_mailer("smtp+ssl://mail.example.org")["OPTIONS"]["port"] == 465
+    assert registry_mailer("console://")["BACKEND"].endswith("console.EmailBackend")
+    with pytest.raises(ValueError, match="unknown scheme"):
+        registry_mailer("pigeon://coop")
