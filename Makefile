@@ -36,7 +36,7 @@ run: setup
 	DEBUG=1 $(PY) manage.py load_reference
 	DEBUG=1 $(PY) manage.py demo_users
 	DEBUG=1 $(PY) manage.py load_demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ (staff) and http://127.0.0.1:$(PORT)/portal/ (partners: demo-partner)  (Ctrl-C stops)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The browser test drives Debian's Chromium; installed here when missing and possible.

@@ -131,3 +131,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # A user stops acting for an institution; only administrators make that change.
         return request.user.is_active and request.user.is_superuser
+
+
+# Webhook endpoints are registered by their own module.
+import partners.webhooks.admin  # noqa: E402, F401

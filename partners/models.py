@@ -133,3 +133,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.partner}"
+
+
+# Webhook models live in their own module; Django finds an app's models here.
+from partners.webhooks.models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

@@ -10,7 +10,7 @@ from partners.access import can_manage_partners as can_manage_partners
 from partners.access import member_partner_ids as member_partner_ids
 from partners.access import sees_contacts as sees_contacts
 from partners.access import visible_partners as visible_partners
-from projects.models import Participation, Project
+from projects.models import Participation, Project, Status
 from registry.roles import MANAGER, OFFICER, PARTNER, REVIEWER
 from registry.roles import is_staff_member as is_staff_member
 from registry.roles import is_superuser as is_superuser
@@ -36,11 +36,13 @@ def visible_projects(user, queryset: QuerySet | None = None) -> QuerySet:
     if OFFICER in roles:
         condition |= Q(lead_unit_id__in=partner_ids)
     if PARTNER in roles:
+        # Drafts are the office's working copies: a partner follows a project from its
+        # submission on (the API, the portal and webhooks all ask here).
         condition |= Q(
             Exists(
                 Participation.objects.filter(project_id=OuterRef("pk"), partner_id__in=partner_ids)
             )
-        )
+        ) & ~Q(status=Status.DRAFT)
     return queryset.filter(condition)
 
 

@@ -13,3 +13,9 @@ class ProjectsConfig(AppConfig):
         from projects.access import partners_in_visible_projects
 
         register_related_partners(partners_in_visible_projects)
+
+        from projects import webhook_events
+        from projects.notifications import receivers
+
+        webhook_events.connect()
+        receivers.connect()

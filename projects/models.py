@@ -640,4 +640,6 @@ class ProgressUpdate(models.Model):
 
 
 # Sites live in their own subpackage; imported here so Django registers them with the app.
+# Staff notifications live in their own module; Django finds an app's models here.
+from projects.notifications.models import Notification  # noqa: E402, F401
 from projects.sites.models import Exactness, FacilityType, Site  # noqa: E402, F401

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from partners.models import Partner
-from projects import access, workflow
+from projects import access, events, workflow
 from projects.errors import InvalidData, NotAllowed, StaleWrite, TransitionNotAllowed
 from projects.models import (
     CodeSequence,
@@ -490,6 +490,12 @@ def project_update(
     # The row is locked, so a plain increment is safe (and history records a number).
     project.version += 1
     project.save()
+    events.announce(
+        project=project,
+        event=events.UPDATED,
+        actor=actor,
+        changed_fields=[*changed_fields, *(["links"] if links_changed else [])],
+    )
     return project, True
 
 
@@ -747,6 +753,9 @@ def support_decide(
     _set_simple_history_user(decision, actor)
     decision.save()
     bump_version(project)
+    events.announce(
+        project=project, event=events.SUPPORT_DECIDED, actor=actor, support_decision=decision
+    )
     return decision
 
 
@@ -801,4 +810,7 @@ def progress_post(
     _set_simple_history_user(update, actor)
     update.save()
     bump_version(project)
+    events.announce(
+        project=project, event=events.PROGRESS_POSTED, actor=actor, progress_update=update
+    )
     return update

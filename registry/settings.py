@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from registry.email_url import registry_mailer
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "registry.language.ForeignBrowserMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -116,6 +119,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "registry" / "locale"]
+# The language switch's choice outlives the browser session (the portal, the admin).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -134,6 +139,12 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# --- Email: EMAIL_URL=smtp://user:password@host:587?tls=1 (smtp+ssl:// for implicit TLS)
+# or console://; the console under DEBUG (`make run`) when EMAIL_URL is unset.
+MAILERS = {"default": registry_mailer(os.environ.get("EMAIL_URL", "console://" if DEBUG else ""))}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "registry@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # History is append-only: reverting would write old values (status included) around the
 # workflow services.
@@ -272,3 +283,19 @@ SPECTACULAR_SETTINGS = {
         "projects.api.schema.staff_only_fields_optional",
     ],
 }
+
+# --- Partner portal and webhooks (partners/portal, partners/webhooks) ------------------
+
+# Where the registry is reached from outside: links in emails and webhook bodies.
+REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhook URLs resolving to private, loopback or link-local addresses are refused unless
+# this is on (tests and a local receiver on the same machine).
+REGISTRY_WEBHOOK_ALLOW_PRIVATE = env_bool("REGISTRY_WEBHOOK_ALLOW_PRIVATE")
+# http:// webhook URLs are accepted only under DEBUG unless this is on.
+REGISTRY_WEBHOOK_ALLOW_HTTP = env_bool("REGISTRY_WEBHOOK_ALLOW_HTTP", DEBUG)
+REGISTRY_WEBHOOK_TIMEOUT = float(os.environ.get("REGISTRY_WEBHOOK_TIMEOUT", "10"))
+# A receiver's answer is read up to this many bytes, then the connection is dropped.
+REGISTRY_WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
+# First retry after this many seconds, doubling each time, for REGISTRY_WEBHOOK_RETRY_HOURS.
+REGISTRY_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("REGISTRY_WEBHOOK_RETRY_BASE", "60"))
+REGISTRY_WEBHOOK_RETRY_HOURS = 24

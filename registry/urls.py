@@ -3,16 +3,26 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
+from partners.portal.urls import urlpatterns as portal_account_urls
 from projects.dashboard import admin_dashboard_view
+from projects.notifications.views import notifications_view
+from projects.portal.urls import urlpatterns as portal_project_urls
 from registry.api.fallback import api_not_found, server_error
 from registry.api.schema import SchemaView
+from registry.views import set_language
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Before Django's own: also remembers a signed-in user's choice (registry.views).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Before admin/, or the admin's catch-all would answer it.
     path("admin/dashboard/", admin_dashboard_view, name="admin-dashboard"),
+    path("admin/notifications/", notifications_view, name="admin-notifications"),
     path("admin/", admin.site.urls),
+    # The partner portal: project pages (projects/portal) and account pages (login,
+    # password reset, tokens, webhooks: partners/portal) under one namespace.
+    path("portal/", include((portal_project_urls + portal_account_urls, "portal"))),
     path("api/v1/", include("registry.api.urls", namespace="api")),
     path("api/v1/", include("projects.reports_urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

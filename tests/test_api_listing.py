@@ -225,7 +225,13 @@ def test_list_and_sync_responses_are_the_serializers(
         serializer_class, visible = ProjectSerializer, Project.objects.all()
     else:
         serializer_class = PartnerProjectSerializer
-        visible = Project.objects.filter(participations__partner=foreign_partner).distinct()
+        # Partners follow projects from submission on (drafts stay hidden).
+        Project.objects.filter(status="draft").update(status="submitted")
+        visible = (
+            Project.objects.filter(participations__partner=foreign_partner)
+            .exclude(status="draft")
+            .distinct()
+        )
     client = api_client(user, language=language)
     for path, projects in (
         (f"{API}/projects/?ordering=code", visible.order_by("code", "-pk")),

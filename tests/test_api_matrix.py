@@ -52,12 +52,14 @@ def _put_body(project):
 # route: "list" = /projects/, "detail" = /projects/{code}/, otherwise a sub-resource.
 SEES = {"officer": 200, "reviewer": 200, "manager": 200, "partner": 200}
 HIDDEN = {"other_partner": 404, "other_officer": 404, "anonymous": 401}
+# Drafts are the office's working copies: a partner of the project does not see them.
+DRAFT = {"partner": 404}
 MATRIX = [
-    ("GET", "detail", "draft", None, {**SEES, **HIDDEN}),
-    ("GET", "history", "draft", None, {**SEES, **HIDDEN}),
+    ("GET", "detail", "draft", None, {**SEES, **HIDDEN, **DRAFT}),
+    ("GET", "history", "draft", None, {**SEES, **HIDDEN, **DRAFT}),
     ("GET", "support-decisions", "selected", None, {**SEES, **HIDDEN}),
     ("GET", "progress-updates", "in_progress", None, {**SEES, **HIDDEN}),
-    ("GET", "transitions", "draft", None, {**SEES, **HIDDEN}),
+    ("GET", "transitions", "draft", None, {**SEES, **HIDDEN, **DRAFT}),
     (
         "GET",
         "reviews",
@@ -70,14 +72,14 @@ MATRIX = [
         "detail",
         "draft",
         {"title_en": "Cold-chain trains"},
-        {"officer": 200, "reviewer": 403, "manager": 403, "partner": 403, **HIDDEN},
+        {"officer": 200, "reviewer": 403, "manager": 403, **HIDDEN, **DRAFT},
     ),
     (
         "PUT",
         "detail",
         "draft",
         _put_body,
-        {"officer": 200, "reviewer": 403, "manager": 403, "partner": 403, **HIDDEN},
+        {"officer": 200, "reviewer": 403, "manager": 403, **HIDDEN, **DRAFT},
     ),
     (
         "POST",
@@ -105,7 +107,7 @@ MATRIX = [
         "transitions",
         "draft",
         {"action": "submit"},
-        {"officer": 200, "reviewer": 403, "manager": 403, "partner": 403, **HIDDEN},
+        {"officer": 200, "reviewer": 403, "manager": 403, **HIDDEN, **DRAFT},
     ),
 ]
 

@@ -60,7 +60,9 @@ def test_if_none_match_gives_304(api_client, manager, project):
 
 
 def test_partner_sees_no_internal_fields(api_client, partner_user, project):
-    Project.objects.filter(pk=project.pk).update(internal_notes="秘密", risk_notes="风险")
+    Project.objects.filter(pk=project.pk).update(
+        internal_notes="秘密", risk_notes="风险", status="submitted"
+    )
     client = api_client(partner_user)
     detail = client.get(f"{API}/projects/{project.code}/").json()
     listed = client.get(f"{API}/projects/").json()["results"][0]
@@ -73,6 +75,9 @@ def test_partner_lists_only_projects_of_its_institution(
     api_client, partner_user, project, lead_unit
 ):
     factories.ProjectFactory(lead_unit=lead_unit)  # the partner takes no part in this one
+    # Drafts are the office's working copies: the partner follows a project from submission.
+    assert codes(api_client(partner_user).get(f"{API}/projects/")) == []
+    Project.objects.filter(pk=project.pk).update(status="submitted")
     assert codes(api_client(partner_user).get(f"{API}/projects/")) == [project.code]
 
 
@@ -434,7 +439,10 @@ def test_page_out_of_range_is_404_in_error_shape(api_client, manager, project):
 
 
 def test_sync_cursor_walks_changes_in_update_order(api_client, partner_user, foreign_partner):
-    projects = [factories.ProjectFactory(partners=[(foreign_partner, "partner")]) for _ in range(5)]
+    projects = [
+        factories.ProjectFactory(status="submitted", partners=[(foreign_partner, "partner")])
+        for _ in range(5)
+    ]
     base = timezone.now() - datetime.timedelta(hours=1)
     for minutes, project in enumerate(reversed(projects)):
         Project.objects.filter(pk=project.pk).update(
@@ -473,7 +481,8 @@ def big_pool(lead_unit, foreign_partner):
 
     extra = factories.PartnerFactory(country_id="TH")
     Project.objects.bulk_create(
-        Project(code=f"Q{i:05d}", title_zh=f"项目{i}", lead_unit=lead_unit) for i in range(100)
+        Project(code=f"Q{i:05d}", title_zh=f"项目{i}", lead_unit=lead_unit, status="submitted")
+        for i in range(100)
     )
     projects = list(Project.objects.filter(code__startswith="Q"))
     rail, port = Sector.objects.filter(code__in=["logistics-rail", "logistics-shipping"])
@@ -519,7 +528,7 @@ def test_list_query_count_is_constant_in_page_size(
         # A fresh user object per request, as in production.
         client = api_client(get_user_model().objects.get(pk=user_id))
         with django_assert_num_queries(expected):
-            response = client.get(f"{API}/projects/?page_size={size}&status=draft")
+            response = client.get(f"{API}/projects/?page_size={size}&status=submitted")
         assert response.status_code == 200
         return response
 
@@ -561,7 +570,9 @@ def test_detail_query_count_is_fixed(
 ):
     user_id = request.getfixturevalue(role).pk
     small = factories.ProjectFactory(
-        lead_unit=lead_unit, partners=[(Partner.objects.get(name_en="Lao Chamber"), "partner")]
+        lead_unit=lead_unit,
+        status="submitted",
+        partners=[(Partner.objects.get(name_en="Lao Chamber"), "partner")],
     )
     expected = AUTH_QUERIES[role] + 5  # the project (with its tag names), 3 prefetches, sites
     for project in (small, big_pool[0]):
@@ -603,6 +614,7 @@ def test_partners_visible_to_a_partner_user_are_those_of_its_projects(
     api_client, partner_user, project, foreign_partner, lead_unit, manager
 ):
     stranger = factories.PartnerFactory(country_id="VN", name_zh="越南某公司")
+    Project.objects.filter(pk=project.pk).update(status="submitted")
     ids = {row["id"] for row in api_client(partner_user).get(f"{API}/partners/").json()["results"]}
     assert ids == {foreign_partner.pk, lead_unit.pk}
     assert api_client(partner_user).get(f"{API}/partners/{stranger.pk}/").status_code == 404

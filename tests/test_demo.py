@@ -98,7 +98,7 @@ def test_demo_users_twice_keeps_one_user_each_and_prints_fresh_passwords(db):
         assert passwords(first)[username] != password
         assert authenticate(username=username, password=password) is not None
         assert authenticate(username=username, password=passwords(first)[username]) is None
-    assert "/admin/" in second and "/api/v1/" in second
+    assert "/admin/" in second and "/api/v1/" in second and "/portal/" in second
 
 
 def test_demo_users_have_their_roles_and_institutions(db):
@@ -111,6 +111,9 @@ def test_demo_users_have_their_roles_and_institutions(db):
 
     officer_sees = access.visible_projects(users["demo-officer"])
     assert 0 < officer_sees.count() < Project.objects.count()
+    # Drafts are the office's: the partner follows projects from submission on.
+    assert access.visible_projects(users["demo-partner"]).count() == 0
+    Project.objects.update(status="submitted")
     partner_sees = access.visible_projects(users["demo-partner"])
     assert 0 < partner_sees.count() < Project.objects.count()
     assert access.visible_projects(users["demo-manager"]).count() == Project.objects.count()

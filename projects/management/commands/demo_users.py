@@ -30,7 +30,10 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Admin (staff users):  {base_url}/admin/")
         self.stdout.write(
-            f"API (demo-partner):   {base_url}/api/v1/  - log in through the browsable "
-            "API's 'Log in' link, or ask for a token"
+            f"Portal (demo-partner): {base_url}/portal/  - log in with demo-partner and the "
+            "password above; API tokens and webhooks are under 'API tokens' / 'Webhooks'"
+        )
+        self.stdout.write(
+            f"API:                  {base_url}/api/v1/  (Bearer token from the portal)"
         )
         self.stdout.write("Language: 中文 / English buttons at the top of every admin page.")
