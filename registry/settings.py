@@ -192,15 +192,28 @@ REGISTRY_STATS_WORK_MEM = os.environ.get("REGISTRY_STATS_WORK_MEM", "128MB")
 # (registry.freshness; PostgreSQL only). REGISTRY_RESULT_CACHE=0 always recomputes them.
 REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
 
-# Per process: cached results carry the data generation in their keys, so processes
-# share nothing but the database. API throttling counts here too.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "registry",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+# REDIS_URL set: one cache shared by every process on every machine (the result caches
+# and the API throttle counters), so a figure computed by one web server is reused by the
+# others and a throttle budget is not multiplied by the number of processes. Unset: per
+# process (LocMem), enough for one machine; cached results carry the data generation in
+# their keys, so per-process caches never disagree about the data.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "registry",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "registry",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 # --- REST API (/api/v1/) ------------------------------------------------------------------
 
