@@ -46,7 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_tasks_db",
     "registry",
+    "registry.jobs",
     "partners",
     "projects",
 ]
@@ -214,6 +216,36 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
+# Job progress, heartbeats and cancel requests pass between the web servers and the
+# workers: Redis when there is one, else files that every process on this machine sees.
+CACHES["jobs"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    | {"KEY_PREFIX": "registry-jobs"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("REGISTRY_JOB_CACHE_DIR", str(BASE_DIR / "var" / "job-cache")),
+    }
+)
+
+# --- Background work (django.tasks) -------------------------------------------------------
+# The database backend: tasks wait in a table of the same database, `manage.py db_worker`
+# runs them (`make run` starts one; production runs as many as needed). Tests use the
+# immediate backend (tests/conftest.py).
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+}
+# Files built by jobs (exports, the IATI file), kept 24 hours; STORAGES["jobs"] wins.
+REGISTRY_JOB_FILES_DIR = os.environ.get("REGISTRY_JOB_FILES_DIR", str(BASE_DIR / "var" / "jobs"))
+# A running job whose worker has not beaten for this long is marked failed.
+REGISTRY_JOB_STALE_SECONDS = int(os.environ.get("REGISTRY_JOB_STALE_SECONDS", "120"))
+# Above these sizes an import preview, an export or the IATI file is built by a worker.
+REGISTRY_BACKGROUND_ROWS = int(os.environ.get("REGISTRY_BACKGROUND_ROWS", "3000"))
+# Enqueued once a day by `manage.py scheduler`.
+REGISTRY_DAILY_TASKS = [
+    "registry.jobs.tasks.housekeeping",
+    "projects.tasks.overdue_reviews",
+]
 
 # --- REST API (/api/v1/) ------------------------------------------------------------------
 

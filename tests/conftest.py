@@ -97,6 +97,9 @@ def _test_settings(settings):
     """Pages render without `collectstatic` (production uses the manifest), and test users'
     passwords are hashed cheaply (production keeps PBKDF2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run at once, inside the test (tests/test_jobs_worker.py runs the
+    # database backend and real workers).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
