@@ -4,11 +4,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from projects.dashboard import admin_dashboard_view
+from registry.health import health, ready
 from registry.jobs.views import admin_job_page
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("health/", health, name="health"),
+    path("ready/", ready, name="ready"),
     # Before admin/, or the admin's catch-all would answer it.
     path("admin/dashboard/", admin_dashboard_view, name="admin-dashboard"),
     path("admin/jobs/<uuid:job_id>/", admin_job_page, name="job-page"),

@@ -107,6 +107,16 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _replica_only_where_asked(request, settings):
+    """With DATABASE_REPLICA_URL set (CI's PostgreSQL run) the replica mirrors the primary
+    in tests, on a connection of its own that cannot see a test's uncommitted data: only
+    the tests marked `replica` (tests/test_replica.py, against the real standby) route
+    reads to it."""
+    if request.node.get_closest_marker("replica") is None:
+        settings.DATABASE_ROUTERS = []
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: no throttle counts or cached results
     (`registry.freshness`) carried over from another test's database state."""

@@ -86,6 +86,8 @@ def test_failed_job_is_shown_with_its_error(client, manager, job_files):
     assert listing.status_code == 200 and str(job.pk).encode() in listing.content
 
 
+# The worker closes its connection between tasks, as in production: committed data.
+@pytest.mark.django_db(transaction=True)
 def test_cancelling_a_queued_job_means_it_never_runs(api_client, officer, lead_unit, settings):
     settings.TASKS = DATABASE_TASKS
     job = running.start_job(
@@ -121,7 +123,8 @@ def test_a_job_whose_worker_stopped_is_marked_failed(api_client, officer, settin
     )
 
 
-def test_daily_jobs_are_enqueued_once_a_day(db, settings):
+@pytest.mark.django_db(transaction=True)
+def test_daily_jobs_are_enqueued_once_a_day(settings):
     settings.TASKS = DATABASE_TASKS
     today = timezone.localdate()
     first = enqueue_due(today)

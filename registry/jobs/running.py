@@ -24,13 +24,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.jobs.models import Job
-
-HEARTBEAT_SECONDS = 5
 
 
 class JobCancelled(Exception):
@@ -144,7 +141,9 @@ class Progress:
 
 
 def _heartbeat(progress: Progress, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_SECONDS):
+    # Several beats within the time after which a silent job counts as abandoned.
+    interval = min(5.0, stale_after().total_seconds() / 4)
+    while not stop.wait(interval):
         progress.beat()
 
 
@@ -179,7 +178,6 @@ def run_job(job_id: str, work: Callable[[Job, Progress], dict]) -> dict:
     finally:
         stop.set()
         beating.join()
-    close_old_connections()
     Job.objects.filter(pk=job.pk).update(
         status=status,
         error=error,

@@ -23,9 +23,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, interval=60.0, **options):
         while True:
-            close_old_connections()
             for name in enqueue_due():
                 self.stdout.write(f"enqueued {name}")
             if once:
                 return
             time.sleep(interval)
+            # A connection idle for a minute may have been dropped; like a request would.
+            close_old_connections()
