@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from registry.replica import REPLICA, replica_configured
+from registry.roles import STAFF_ROLES
 
 
 @never_cache
@@ -90,6 +91,13 @@ def _tasks():
     }
 
 
+def _office_staff(user) -> bool:
+    """Superusers and the office's roles; partner users (even with admin access) not."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.groups.filter(name__in=STAFF_ROLES).exists()
+
+
 @never_cache
 def ready(request):
     checks = {"database": _timed(_database), "cache": _timed(_cache)}
@@ -100,6 +108,6 @@ def ready(request):
     essential_ok = checks["database"]["ok"] and checks["cache"]["ok"]
     body = {"status": "ok" if essential_ok else "unavailable"}
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_staff:
+    if user is not None and _office_staff(user):
         body["checks"] = checks
     return JsonResponse(body, status=200 if essential_ok else 503)

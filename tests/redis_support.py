@@ -1,11 +1,11 @@
-"""The Redis the shared-cache tests run against: REDIS_URL, or database 5 of the machine's
+"""The Redis the shared-cache tests run against: REDIS_TEST_URL, or database 5 of the machine's
 Redis on 127.0.0.1:6379 (CI starts it). Tests skip with the reason when it is down."""
 
 import os
 
 import pytest
 
-TEST_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/5"
+TEST_REDIS_URL = os.environ.get("REDIS_TEST_URL") or "redis://127.0.0.1:6379/5"
 
 
 def redis_or_skip() -> str:
