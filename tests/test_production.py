@@ -254,3 +254,49 @@ def test_two_instances_one_worker(stack, officer, lead_unit, settings):
         for n in range(8)
     ]
     assert codes == [200] * 6 + [429] * 2, codes
+
+
+def test_daily_jobs_run_once_with_two_schedulers_and_two_workers(tmp_path):
+    """Two schedulers enqueue the day's jobs at the same moment, two workers drain the
+    queue: each daily job runs exactly once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the processes share the test database")
+    from django.conf import settings
+    from django_tasks_db.models import DBTaskResult
+
+    from registry.jobs.models import DailyRun, Job
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_REPLICA_URL"},
+        "DJANGO_SETTINGS_MODULE": "registry.settings",
+        "DATABASE_URL": database_url(connection),
+        "REGISTRY_JOB_FILES_DIR": str(tmp_path / "files"),
+        "REGISTRY_JOB_CACHE_DIR": str(tmp_path / "cache"),
+    }
+
+    def run_together(args):
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
+        outputs = [process.communicate(timeout=120)[0].decode() for process in processes]
+        assert [process.returncode for process in processes] == [0, 0], outputs
+        return outputs
+
+    run_together(["scheduler", "--once"])
+    daily = settings.REGISTRY_DAILY_TASKS
+    assert DailyRun.objects.count() == Job.objects.count() == len(daily)
+    assert DBTaskResult.objects.count() == len(daily)
+    run_together(["db_worker", "--batch", "--no-reload", "--no-startup-delay"])
+    assert set(Job.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert DBTaskResult.objects.successful().count() == len(daily)
+    # Each task result names the one worker that ran it.
+    assert all(len(r.worker_ids) == 1 for r in DBTaskResult.objects.all())
+    run_together(["scheduler", "--once"])
+    assert Job.objects.count() == len(daily)
