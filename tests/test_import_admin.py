@@ -228,3 +228,24 @@ def test_partner_import_flow(client, manager, officer):
         {"token": preview.context["signed_token"]},
     )
     assert Partner.objects.get(name_zh="万象商会").kind == "chamber"
+
+
+def test_large_preview_runs_in_the_background_then_commits(
+    client, officer, lead_unit, kept_files, settings
+):
+    settings.REGISTRY_BACKGROUND_ROWS = 2
+    client.force_login(officer)
+    rows = [project_row(title_zh=f"项目{n}", countries="LA") for n in range(3)]
+    answer = client.post(
+        reverse("admin:projects_project_import"),
+        {"file": upload("p.csv", rows), "encoding": "auto"},
+    )
+    preview = Job.objects.get()
+    assert answer.status_code == 302 and answer.url == reverse("job-page", args=[preview.pk])
+    assert preview.status == Job.Status.SUCCEEDED and preview.result["committed"] is False
+    assert preview.result["created"] == 3 and Project.objects.count() == 0
+    # The job page's confirm form posts the signed token of the kept file.
+    done = client.post(preview.params["confirm_url"], {"token": preview.params["signed_token"]})
+    assert done.status_code == 302 and Project.objects.count() == 3
+    commit = Job.objects.exclude(pk=preview.pk).get()
+    assert commit.status == Job.Status.SUCCEEDED and commit.result["committed"] is True

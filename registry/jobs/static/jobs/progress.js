@@ -26,6 +26,8 @@
       if (s.file_url) { file.querySelector("a").href = s.file_url; }
       file.hidden = !s.file_url;
       root.querySelector(".job-cancel").hidden = s.finished;
+      var confirm = root.querySelector(".job-confirm");
+      if (confirm) { confirm.hidden = s.status !== "succeeded"; }
       return s.finished;
     }
     function poll() {
