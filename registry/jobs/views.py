@@ -13,10 +13,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from registry.api.errors import error_responses
 from registry.jobs import running
 from registry.jobs.files import job_storage
 from registry.jobs.models import Job
@@ -62,6 +66,11 @@ def job_status(job: Job) -> dict:
     }
 
 
+@extend_schema(
+    tags=["jobs"],
+    summary=gettext_lazy("A background job: status, rows done of total, elapsed, estimate"),
+    responses={200: OpenApiTypes.OBJECT, **error_responses(404)},
+)
 class JobStatusView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -69,6 +78,12 @@ class JobStatusView(APIView):
         return Response(job_status(own_job(request.user, job_id)))
 
 
+@extend_schema(
+    tags=["jobs"],
+    summary=gettext_lazy("Cancel a background job (nothing of it is written)"),
+    request=None,
+    responses={202: OpenApiTypes.OBJECT, **error_responses(404)},
+)
 class JobCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -80,6 +95,11 @@ class JobCancelView(APIView):
         return Response(job_status(job), status=202)
 
 
+@extend_schema(
+    tags=["jobs"],
+    summary=gettext_lazy("The file a job built (for the user who started it, for 24 hours)"),
+    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **error_responses(404)},
+)
 class JobFileView(APIView):
     permission_classes = [IsAuthenticated]
 
