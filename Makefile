@@ -36,7 +36,10 @@ run: setup
 	DEBUG=1 $(PY) manage.py load_reference
 	DEBUG=1 $(PY) manage.py demo_users
 	DEBUG=1 $(PY) manage.py load_demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ (staff) and http://127.0.0.1:$(PORT)/portal/ (partners: demo-partner)  (Ctrl-C stops)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ (staff) and http://127.0.0.1:$(PORT)/portal/ (partners: demo-partner), with one background worker  (Ctrl-C stops both)"
+	@# One recipe line, one shell: the worker runs beside the web server and is stopped with it.
+	DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The browser test drives Debian's Chromium; installed here when missing and possible.

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy
 
 from partners import access
 from partners.importing import PARTNER_COLUMNS, import_partners
+from partners.tasks import import_partners_file
 from registry.import_admin import ImportAdminViews
 
 
@@ -12,6 +13,8 @@ class PartnerImportAdminMixin(ImportAdminViews):
 
     import_columns = PARTNER_COLUMNS
     import_title = gettext_lazy("Import partner institutions")
+    import_target = "partners"
+    import_task = import_partners_file
     # The partner admin's change list gains the Import link from this template.
     change_list_template = "admin/partners/import_change_list.html"
 

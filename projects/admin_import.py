@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from projects import access
 from projects.importing.projects import import_projects
 from projects.importing.template import PROJECT_COLUMNS
+from projects.tasks import import_file
 from registry.import_admin import ImportAdminViews, ImportForm
 
 
@@ -26,6 +27,8 @@ class ImportAdminMixin(ImportAdminViews):
     import_form_class = ProjectImportForm
     import_columns = PROJECT_COLUMNS
     import_title = gettext_lazy("Import projects")
+    import_target = "projects"
+    import_task = import_file
 
     def may_import(self, user) -> bool:
         return access.can_create_project(user)

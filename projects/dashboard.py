@@ -302,8 +302,17 @@ admin_dashboard_view = admin.site.admin_view(dashboard_view)
 # --- Exports from the admin ---------------------------------------------------------------
 
 
-def export_response(queryset, file_format: str):
+def export_response(queryset, file_format: str, request=None):
     language = get_language() or "zh-hans"
+    if request is not None and file_format in {"csv", "xlsx"}:
+        # A large export is built by a worker; its page shows the progress and the file.
+        from projects.tasks import background_export
+
+        job = background_export(
+            user=request.user, queryset=queryset, file_format=file_format, language=language
+        )
+        if job is not None:
+            return redirect(reverse("job-page", args=[job.pk]))
     if file_format == "csv":
         return exports.stream_projects_csv(queryset, language=language)
     if file_format == "xlsx":
@@ -319,13 +328,13 @@ def _check_export(request) -> None:
 @admin.action(description=gettext_lazy("Export selected projects as CSV"), permissions=["export"])
 def export_selected_csv(modeladmin, request, queryset):
     _check_export(request)
-    return export_response(access.visible_projects(request.user, queryset), "csv")
+    return export_response(access.visible_projects(request.user, queryset), "csv", request)
 
 
 @admin.action(description=gettext_lazy("Export selected projects as XLSX"), permissions=["export"])
 def export_selected_xlsx(modeladmin, request, queryset):
     _check_export(request)
-    return export_response(access.visible_projects(request.user, queryset), "xlsx")
+    return export_response(access.visible_projects(request.user, queryset), "xlsx", request)
 
 
 class ProjectExportAdminMixin:
@@ -364,4 +373,4 @@ class ProjectExportAdminMixin:
             info = self.opts.app_label, self.opts.model_name
             return redirect(reverse("admin:{}_{}_changelist".format(*info)) + "?e=1")
         queryset = access.visible_projects(request.user, changelist.queryset)
-        return export_response(queryset, file_format)
+        return export_response(queryset, file_format, request)

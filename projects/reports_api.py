@@ -7,8 +7,10 @@ Figures are computed by `projects.stats` over the projects the user may see
 import io
 import tempfile
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import access, iati, stats
+from registry.jobs.running import start_job
+from registry.jobs.views import job_status
 
 FILTER_PARAMETERS = [
     OpenApiParameter("period_start", OpenApiTypes.DATE, description="From this date (inclusive)."),
@@ -116,6 +120,18 @@ class IatiActivitiesView(APIView):
         ),
     )
     def get(self, request):
+        if iati.publishable_projects().count() > settings.REGISTRY_BACKGROUND_ROWS:
+            # A large pool's file is built by a worker: follow the job, then download.
+            from projects.tasks import iati_file
+
+            job = start_job(
+                kind="iati", task=iati_file, owner=request.user, label=_("IATI activity file")
+            )
+            return Response(
+                job_status(job),
+                status=202,
+                headers={"Location": reverse("job-status", args=[job.pk])},
+            )
         # Not a `with` block: FileResponse closes the file once it is sent.
         output = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
         try:

@@ -46,7 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -262,8 +262,8 @@ _LINK_PARTS = {
 }
 
 
-def _tables() -> dict[str, str]:
-    quote = connection.ops.quote_name
+def _tables(using: str) -> dict[str, str]:
+    quote = connections[using].ops.quote_name
     return {
         name: quote(model._meta.db_table)
         for name, model in {
@@ -290,7 +290,10 @@ def _breakdown_rows(projects: QuerySet, parts: tuple[str, ...]) -> dict[str, lis
     if selection is None:  # e.g. an officer of no unit: nothing can match
         return found
     project_sql, params = selection
-    tables = _tables()
+    # The database the selection reads from (the replica for a GET request, when there is
+    # one): the statement and its cached result go there too.
+    using = projects.db
+    tables = _tables(using)
     selects = []
     for part in parts:
         if part in _PROJECT_PARTS:
@@ -338,7 +341,8 @@ def _breakdown_rows(projects: QuerySet, parts: tuple[str, ...]) -> dict[str, lis
     sql = f"WITH {', '.join(ctes)} " + " UNION ALL ".join(selects)
 
     def fetch() -> list[tuple]:
-        with transaction.atomic(), connection.cursor() as cursor:
+        connection = connections[using]
+        with transaction.atomic(using=using), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # The breakdowns sort and hash every link of the selection: with the
                 # default 4 MB they spill to disk (4.2 s → 2.7 s on 100,000 projects).
@@ -350,7 +354,7 @@ def _breakdown_rows(projects: QuerySet, parts: tuple[str, ...]) -> dict[str, lis
 
     # Reads the whole selection: cached until the data next changes (labels are added
     # after, in the reader's language).
-    for part, *row in freshness.remember(("breakdowns", sql, params), fetch):
+    for part, *row in freshness.remember(("breakdowns", sql, params), fetch, using=using):
         found[part].append(tuple(row))
     return found
 
@@ -469,7 +473,9 @@ def summary(queryset: QuerySet, filters: Filters = Filters()) -> dict:
         return compute()
     # The figures as answered, per language: building them from the cached breakdowns
     # (2,000 lead units, money per currency) took some 35 ms of every request.
-    return freshness.remember(("summary", get_language(), filters.as_params(), *selection), compute)
+    return freshness.remember(
+        ("summary", get_language(), filters.as_params(), *selection), compute, using=projects.db
+    )
 
 
 # --- Balance ------------------------------------------------------------------------------
@@ -563,6 +569,7 @@ def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> di
     if selection is None:  # e.g. an officer of no unit: nothing can match
         return {}
     project_sql, project_params = selection
+    connection = connections[projects.db]
     days = _DAYS_BETWEEN[connection.vendor].format(end="left_at", start="entered_at")
     start, end = _period_bounds(filters)
     period_sql, period_params = "", []
@@ -596,7 +603,7 @@ def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> di
         WHERE position IN ((stays + 1) / 2, (stays + 2) / 2)
         GROUP BY stage
     """
-    params = [*project_params, *_db_datetimes(period_params)]
+    params = [*project_params, *_db_datetimes(period_params, connection)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -606,7 +613,7 @@ def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> di
     }
 
 
-def _db_datetimes(values: list[datetime]) -> list:
+def _db_datetimes(values: list[datetime], connection) -> list:
     # Raw SQL bypasses the field's conversion: store-format the datetimes as the ORM does.
     return [connection.ops.adapt_datetimefield_value(value) for value in values]
 

@@ -48,7 +48,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_tasks_db",
     "registry",
+    "registry.jobs",
     "partners",
     "projects",
 ]
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session middleware: it sees the session cookie a login sets.
+    "registry.replica.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "registry.language.ForeignBrowserMiddleware",
@@ -106,6 +110,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+
+# DATABASE_REPLICA_URL: a read replica (a PostgreSQL hot standby) for the reads of GET
+# requests (registry.replica). In tests it mirrors the primary; the replica tests point
+# it at the real standby.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["registry.replica.ReplicaRouter"]
+# Seconds a client that wrote keeps reading from the primary (read your own writes).
+REGISTRY_READ_YOUR_WRITES_SECONDS = int(os.environ.get("REGISTRY_READ_YOUR_WRITES_SECONDS", "5"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -203,15 +222,58 @@ REGISTRY_STATS_WORK_MEM = os.environ.get("REGISTRY_STATS_WORK_MEM", "128MB")
 # (registry.freshness; PostgreSQL only). REGISTRY_RESULT_CACHE=0 always recomputes them.
 REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
 
-# Per process: cached results carry the data generation in their keys, so processes
-# share nothing but the database. API throttling counts here too.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "registry",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+# REDIS_URL set: one cache shared by every process on every machine (the result caches
+# and the API throttle counters), so a figure computed by one web server is reused by the
+# others and a throttle budget is not multiplied by the number of processes. Unset: per
+# process (LocMem), enough for one machine; cached results carry the data generation in
+# their keys, so per-process caches never disagree about the data.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "registry",
+        }
     }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "registry",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+# Job progress, heartbeats and cancel requests pass between the web servers and the
+# workers: Redis when there is one, else files that every process on this machine sees.
+CACHES["jobs"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    | {"KEY_PREFIX": "registry-jobs"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("REGISTRY_JOB_CACHE_DIR", str(BASE_DIR / "var" / "job-cache")),
+    }
+)
+
+# --- Background work (django.tasks) -------------------------------------------------------
+# The database backend: tasks wait in a table of the same database, `manage.py db_worker`
+# runs them (`make run` starts one; production runs as many as needed). Tests use the
+# immediate backend (tests/conftest.py).
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
 }
+# Files built by jobs (exports, the IATI file), kept 24 hours; STORAGES["jobs"] wins.
+REGISTRY_JOB_FILES_DIR = os.environ.get("REGISTRY_JOB_FILES_DIR", str(BASE_DIR / "var" / "jobs"))
+# A running job whose worker has not beaten for this long is marked failed.
+REGISTRY_JOB_STALE_SECONDS = int(os.environ.get("REGISTRY_JOB_STALE_SECONDS", "120"))
+# Above these sizes an import preview, an export or the IATI file is built by a worker.
+REGISTRY_BACKGROUND_ROWS = int(os.environ.get("REGISTRY_BACKGROUND_ROWS", "3000"))
+# Enqueued once a day by `manage.py scheduler`.
+REGISTRY_DAILY_TASKS = [
+    "registry.jobs.tasks.housekeeping",
+    "projects.tasks.overdue_reviews",
+]
 
 # --- REST API (/api/v1/) ------------------------------------------------------------------
 

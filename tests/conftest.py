@@ -97,10 +97,23 @@ def _test_settings(settings):
     """Pages render without `collectstatic` (production uses the manifest), and test users'
     passwords are hashed cheaply (production keeps PBKDF2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run at once, inside the test (tests/test_jobs_worker.py runs the
+    # database backend and real workers).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _replica_only_where_asked(request, settings):
+    """With DATABASE_REPLICA_URL set (CI's PostgreSQL run) the replica mirrors the primary
+    in tests, on a connection of its own that cannot see a test's uncommitted data: only
+    the tests marked `replica` (tests/test_replica.py, against the real standby) route
+    reads to it."""
+    if request.node.get_closest_marker("replica") is None:
+        settings.DATABASE_ROUTERS = []
 
 
 @pytest.fixture(autouse=True)

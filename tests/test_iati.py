@@ -269,3 +269,16 @@ def test_api_refuses_partners_and_officers(client, published, partner_user, lead
     client.force_login(make_user("iati-officer", "officer", lead_unit))
     assert client.get("/api/v1/iati/activities.xml").status_code == 403
     assert client.get("/api/v1/iati/report/").status_code == 403
+
+
+def test_a_large_pool_gets_its_file_from_a_worker(client, published, manager, settings, tmp_path):
+    settings.REGISTRY_BACKGROUND_ROWS = 1
+    settings.REGISTRY_JOB_FILES_DIR = str(tmp_path)
+    client.force_login(manager)
+    response = client.get("/api/v1/iati/activities.xml")
+    assert response.status_code == 202
+    status = client.get(response["Location"]).json()
+    assert status["status"] == "succeeded" and status["file_url"]
+    download = client.get(status["file_url"])
+    document = etree.fromstring(b"".join(download.streaming_content))
+    assert iati.schema_errors(document) == []

@@ -24,7 +24,8 @@ def test_dry_run_by_default_then_commit(officer, lead_unit, foreign_partner):
     path = str(DATA / "projects_gb18030.csv")
     out, err = call("import_projects", path, "--user", officer.username, "--language", "en")
     assert "Dry run" in out and "1 to create" in out and "gb18030" in out
-    assert "1 / 1 rows" in err
+    # Not a terminal: no progress bar, nothing but the report.
+    assert err == ""
     assert Project.objects.count() == 0
     out, _err = call("import_projects", path, "--user", officer.username, "--commit")
     project = Project.objects.get()
@@ -73,3 +74,19 @@ def test_import_partners_command(manager, tmp_path):
     call("import_partners", str(path), "--user", manager.username, "--commit")
     partner = Partner.objects.get(name_zh="万象商会")
     assert (partner.kind, partner.country_id) == ("chamber", "LA")
+
+
+class Terminal(io.StringIO):
+    """An output stream that says it is a terminal, as a console's stderr does."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal(officer, lead_unit, foreign_partner):
+    path = str(DATA / "projects_gb18030.csv")
+    err = Terminal()
+    call_command(
+        "import_projects", path, "--user", officer.username, stdout=io.StringIO(), stderr=err
+    )
+    assert "1/1" in err.getvalue() and "100%" in err.getvalue()

@@ -41,7 +41,9 @@ class _ReferenceField(ModelChoiceField):
             return None
         # Keyed by the queryset's SQL too, in case a filter narrows it.
         key = ("reference", self.to_field_name, str(value), freshness.statement(self.queryset))
-        return freshness.remember(key, lambda: super(_ReferenceField, self).to_python(value))
+        return freshness.remember(
+            key, lambda: super(_ReferenceField, self).to_python(value), using=self.queryset.db
+        )
 
 
 @extend_schema_field(OpenApiTypes.STR)

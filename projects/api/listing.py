@@ -462,7 +462,8 @@ class CountedValues:
             offset=start,
             page_size=page.stop - start,
             matches=self._count,
-            pool=search.pool_estimate,
+            pool=lambda: search.pool_estimate(self.projects.db),
+            using=self.projects.db,
         ):
             return list(self.walk.projects().values_list("pk", flat=True)[page])
         if self._ids_statement is None:

@@ -10,7 +10,7 @@ terms are matched by LIKE alone. Elsewhere (SQLite) the search is plain icontain
 
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connections
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField
 
 from partners.search import matching_partners
@@ -80,11 +80,11 @@ def walk_length(*, offset: int, page_size: int, matches: int, pool: int) -> floa
     return (offset + page_size) * pool / matches if matches else float("inf")
 
 
-def pool_estimate() -> int:
+def pool_estimate(using: str = "default") -> int:
     """The planner's estimate of the number of projects: enough to choose a plan by."""
 
     def read():
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute(
                 "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
                 [Project._meta.db_table],
@@ -92,12 +92,14 @@ def pool_estimate() -> int:
             row = cursor.fetchone()
         return max(int(row[0]), 0) if row else 0
 
-    return freshness.remember(("pool-estimate",), read)
+    return freshness.remember(("pool-estimate",), read, using=using)
 
 
-def should_walk(*, offset: int, page_size: int, matches: int, pool: Callable[[], int]) -> bool:
+def should_walk(
+    *, offset: int, page_size: int, matches: int, pool: Callable[[], int], using: str = "default"
+) -> bool:
     """Whether to read the page by walking; `pool()` gives the number of projects."""
-    if connection.vendor != "postgresql" or not matches:
+    if connections[using].vendor != "postgresql" or not matches:
         return False
     size = pool()
     if size <= 0:  # never analysed: no estimate to go by
@@ -112,9 +114,11 @@ def walk_condition(text: str) -> Q:
     ids are read first (one small, index-served query)."""
     condition = Q()
     for term in search_terms(text):
+        partners = matching_partners(term)
         partner_ids = freshness.remember(
             ("matching-partners", term),
-            lambda term=term: list(matching_partners(term).values_list("pk", flat=True)),
+            lambda partners=partners: list(partners.values_list("pk", flat=True)),
+            using=partners.db,
         )
         term_condition = _substring(PROJECT_FIELDS, term)
         if partner_ids:

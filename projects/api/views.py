@@ -10,6 +10,7 @@ refused under the row lock (412).
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +32,7 @@ from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
 from projects.models import Project, Review, Site
+from projects.tasks import background_export
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters
 from registry.api.pagination import (
@@ -39,6 +41,7 @@ from registry.api.pagination import (
     cursor_page_schema,
     sync_parameters,
 )
+from registry.jobs.views import job_status
 
 # Routes that render pages of projects through `listing`.
 LIST_ACTIONS = frozenset({"list", "sync"})
@@ -354,6 +357,18 @@ class ProjectViewSet(
             raise exceptions.ValidationError({"format": [_("Choose csv or xlsx.")]})
         queryset = self.filter_queryset(access.visible_projects(request.user))
         language = get_language()
+        job = background_export(
+            user=request.user, queryset=queryset, file_format=file_format, language=language
+        )
+        if job is not None:
+            # Too large for one request: a worker builds the file; follow the job's URL.
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+            return Response(
+                job_status(job),
+                status=202,
+                headers={"Location": reverse("job-status", args=[job.pk])},
+            )
         if file_format == "xlsx":
             return exports.projects_xlsx_response(queryset, language=language)
         return exports.stream_projects_csv(queryset, language=language)

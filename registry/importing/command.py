@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
+from tqdm import tqdm
 
 from registry.importing.formats import AUTO, ENCODINGS, ImportFileError, check_size, read_table
 
@@ -60,8 +61,23 @@ class ImportCommand(BaseCommand):
             )
 
     def progress(self, done: int, total: int) -> None:
-        self.stderr.write(_("%(done)s / %(total)s rows") % {"done": done, "total": total})
-        self.stderr.flush()
+        """A progress bar on a terminal; nothing when stderr is a pipe or a file (logs
+        and cron mails get the report only)."""
+        bar = getattr(self, "_bar", None)
+        if bar is None:
+            # The raw stream, not Django's OutputWrapper, which ends every write with a
+            # newline: a bar redraws its line with a carriage return.
+            stream = getattr(self.stderr, "_out", self.stderr)
+            bar = self._bar = tqdm(
+                total=total,
+                unit=" " + _("rows"),
+                file=stream,
+                disable=not self.stderr.isatty(),
+                leave=True,
+            )
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
 
     def run_import(self, table, user, options):
         raise NotImplementedError
