@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from registry.models import ApiToken
+from registry.models import TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS, ApiToken
 
 TOKEN_PREFIX = "reg_"
 KEY_PREFIX_LENGTH = 10
-# last_used_at is written at most this often per token, so reads stay reads.
+# last_used_at is written at most this often per token, so reads stay reads (and a GET
+# does not wait for SQLite's write lock more than once in this interval).
 LAST_USED_PRECISION = timedelta(minutes=5)
 
 
@@ -26,15 +27,22 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token for `user` and return it with its secret (shown once, not stored)."""
+def issue_token(*, user, name: str, days: int = TOKEN_DEFAULT_DAYS) -> tuple[ApiToken, str]:
+    """Create a token for `user` valid for `days` (1 to TOKEN_MAX_DAYS) and return it with
+    its secret (shown once, not stored)."""
+    if days is None:
+        days = TOKEN_DEFAULT_DAYS
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {TOKEN_MAX_DAYS}")
+    if not user.is_active:
+        raise ValueError("an inactive user cannot be given a token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         key_prefix=secret[:KEY_PREFIX_LENGTH],
         key_hash=hash_secret(secret),
-        expires_at=timezone.now() + timedelta(days=days) if days else None,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     return token, secret
 
