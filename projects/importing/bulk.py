@@ -67,14 +67,18 @@ def prepare_create(*, actor, parsed) -> Project:
     return project
 
 
-def create_many(*, actor, prepared: list) -> None:
-    """Write (parsed row, unsaved project) pairs that passed `prepare_create`."""
+def create_many(*, actor, prepared: list, numbers: list[int] | None = None) -> None:
+    """Write (parsed row, unsaved project) pairs that passed `prepare_create`. `numbers`
+    are their code numbers when the caller reserved them beforehand (the import does,
+    outside its transaction); otherwise they are taken from the code sequence here."""
     if not prepared:
         return
-    first = CodeSequence.take("project", count=len(prepared))
+    if numbers is None:
+        first = CodeSequence.take("project", count=len(prepared))
+        numbers = list(range(first, first + len(prepared)))
     projects = []
-    for offset, (_parsed, project) in enumerate(prepared):
-        project.code = format_project_code(first + offset)
+    for number, (_parsed, project) in zip(numbers, prepared, strict=True):
+        project.code = format_project_code(number)
         projects.append(project)
     bulk_create_with_history(projects, Project, default_user=actor)
     countries, sectors, participations = [], [], []
