@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import OperationalError, connection
 from django.db.models import StringAgg, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +53,27 @@ def revoke_tokens(tokens) -> int:
     return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def record_last_use(token: ApiToken, now) -> None:
+    """Write the token's last use, unless that would make the request wait: on SQLite
+    a writer holding the lock (an import) would make a plain GET wait for it and then
+    fail. The date is a hint; the next request past LAST_USED_PRECISION writes it."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        return
+    timeout_ms = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
+    with connection.cursor() as cursor:
+        # PRAGMA busy_timeout is SQLite's own per-connection wait; 0 = do not wait.
+        cursor.execute("PRAGMA busy_timeout = 0")
+        try:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        except OperationalError:
+            pass
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+
+
 # Joins group names in one string; a character no group name holds.
 ROLE_SEPARATOR = "\x1f"
 
@@ -87,8 +109,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not token.is_usable(now):
             raise exceptions.AuthenticationFailed(_("This token has expired."))
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+            record_last_use(token, now)
         names = token.role_names
         token.user._registry_roles = frozenset(names.split(ROLE_SEPARATOR) if names else ())
         return token.user, token

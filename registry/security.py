@@ -13,6 +13,7 @@ import time
 
 from axes.helpers import get_client_ip_address, get_cool_off, get_failure_limit
 from django.core.cache import cache
+from django.db import OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -88,3 +89,46 @@ def lockout_response(request, original_response=None, credentials=None):
         "cooloff_minutes": math.ceil(cool_off.total_seconds() / 60) if cool_off else None,
     }
     return render(request, "registry/lockout.html", context, status=LOCKOUT_STATUS)
+
+
+# --- a database that makes a writer wait --------------------------------------------------
+
+BUSY_RETRY_AFTER_SECONDS = 5
+# SQLite: another connection holds the write lock (file database: after its busy
+# timeout; shared-cache memory database: at once). PostgreSQL: a lock_timeout expired.
+SQLITE_LOCK_MESSAGES = ("database is locked", "database table is locked")
+POSTGRES_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_wait_error(error: Exception) -> bool:
+    if not isinstance(error, OperationalError):
+        return False
+    if any(text in str(error) for text in SQLITE_LOCK_MESSAGES):
+        return True
+    return getattr(error.__cause__, "sqlstate", None) == POSTGRES_LOCK_NOT_AVAILABLE
+
+
+class DatabaseBusyMiddleware:
+    """A write that could not get the database's lock in time is answered 503 with
+    Retry-After and a clear message (JSON in the API's error shape under /api/, a page
+    elsewhere), never a 500 "database is locked"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_lock_wait_error(exception):
+            return None
+        message = _(
+            "The registry is busy with another change (for example an import). Nothing "
+            "was saved; try again in a few seconds."
+        )
+        if request.path.startswith(API_PREFIX):
+            response = JsonResponse(error_body("database_busy", message), status=503)
+        else:
+            response = render(request, "registry/busy.html", {"message": message}, status=503)
+        response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response

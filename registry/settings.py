@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # Before the API's views authenticate: refuses (429) an address that has had too many
     # 401s (bad tokens, anonymous requests) in a while.
     "registry.security.UnauthenticatedRequestLimitMiddleware",
+    # 503 with Retry-After, not a 500, when a write cannot get the database's lock.
+    "registry.security.DatabaseBusyMiddleware",
     # Last, as django-axes asks: locks a username + address after failed logins on any
     # login form that goes through django.contrib.auth (admin, API log-in, portal).
     "axes.middleware.AxesMiddleware",
