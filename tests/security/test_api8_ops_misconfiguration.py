@@ -113,6 +113,7 @@ def visit_all(page, base: str, paths: list[str]) -> dict[str, list[str]]:
 
 
 @pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_no_csp_violation_on_any_page(live_server, browser, manager, lead_unit, foreign_partner):
     project = factories.ProjectFactory(
         lead_unit=lead_unit,
