@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from registry.models import BilingualNameMixin
+from registry.validators import validate_no_control_characters
 
 # IATI organisation identifier: registration-agency prefix (e.g. CN-USCI) and the number.
 ORG_ID_PATTERN = r"^[A-Z]{2}-[A-Z0-9]+-[A-Za-z0-9._/-]+$"
@@ -35,8 +36,12 @@ class Partner(BilingualNameMixin, models.Model):
         FINANCIAL = "financial", _("financial institution")
         NGO = "ngo", _("non-governmental organisation")
 
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=200, validators=[validate_no_control_characters]
+    )
+    name_en = models.CharField(
+        _("name (English)"), max_length=200, blank=True, validators=[validate_no_control_characters]
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     country = models.ForeignKey(
         "registry.Country",
@@ -45,12 +50,14 @@ class Partner(BilingualNameMixin, models.Model):
         verbose_name=_("country"),
     )
     website = models.URLField(_("website"), blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_no_control_characters]
+    )
     org_id = models.CharField(
         _("organisation identifier"),
         max_length=100,
         blank=True,
-        validators=[org_id_validator],
+        validators=[validate_no_control_characters, org_id_validator],
         help_text=_("IATI org-id, e.g. CN-USCI-…; leave empty if unknown."),
     )
     active = models.BooleanField(_("active"), default=True)
@@ -90,11 +97,15 @@ class Contact(models.Model):
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("partner")
     )
-    name = models.CharField(_("name"), max_length=120)
-    position = models.CharField(_("position"), max_length=120, blank=True)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_no_control_characters])
+    position = models.CharField(
+        _("position"), max_length=120, blank=True, validators=[validate_no_control_characters]
+    )
     email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=40, blank=True, validators=[validate_no_control_characters]
+    )
+    notes = models.TextField(_("notes"), blank=True, validators=[validate_no_control_characters])
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

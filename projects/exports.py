@@ -52,8 +52,12 @@ def headers() -> list[str]:
 
 
 def export_queryset(queryset: QuerySet) -> QuerySet:
+    # The caller's queryset may carry prefetches of its own (the admin changelist's
+    # `with_relations()`): they are dropped so the export's own ordered ones can take
+    # their lookups; Django refuses two querysets for one lookup.
     return (
-        queryset.select_related("lead_unit")
+        queryset.prefetch_related(None)
+        .select_related("lead_unit")
         .prefetch_related(
             Prefetch(
                 "project_countries",

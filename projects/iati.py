@@ -319,7 +319,16 @@ def write_activities(
             for project in publishable_projects(queryset).iterator(chunk_size=CHUNK_SIZE):
                 problems, prepared = check_project(project, today=today)
                 if not problems:
-                    activity = activity_element(project, prepared)
+                    try:
+                        activity = activity_element(project, prepared)
+                    except ValueError as error:
+                        # lxml refuses text XML cannot hold (control characters, e.g. in
+                        # rows older than the model's validator): this project is left
+                        # out and reported; the file goes on with the others.
+                        result.problems.append(
+                            Problem(project.code, [f"Text that XML cannot hold: {error}"])
+                        )
+                        continue
                     problems = schema_errors(_wrapped(activity))
                     if not problems:
                         # _wrapped moved the element; detach it again before writing.

@@ -7,7 +7,7 @@ django-simple-history record old and new values with the acting user.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -322,7 +322,7 @@ class NewProject:
 
 @transaction.atomic
 def projects_create_many(
-    *, actor, projects: Sequence[NewProject]
+    *, actor, projects: Sequence[NewProject], numbers: Iterator[int] | None = None
 ) -> list[Project | NotAllowed | InvalidData]:
     """Enter many new projects as drafts, with the rules and the history of
     `project_create`, for files of thousands of rows.
@@ -342,7 +342,12 @@ def projects_create_many(
     `project.tags.add()`, which records the "~" history row with the tag list just as
     `project_create` does. Returns, in order, the created project or the error of each
     input; the caller decides whether a batch with errors is kept (the import rolls it
-    back)."""
+    back).
+
+    `numbers`: code numbers the caller reserved beforehand (`CodeSequence.take` in a
+    short transaction of its own, as the import does, so the sequence row is not locked
+    for the caller's whole transaction); a project takes the next one when it is written.
+    Without them the codes come from the locked sequence here."""
     projects = list(projects)
     lead_unit_ids = {
         getattr(lead, "pk", lead)
@@ -374,7 +379,7 @@ def projects_create_many(
     while checked:
         try:
             with transaction.atomic():
-                _insert_new_projects(actor, checked)
+                _insert_new_projects(actor, checked, numbers)
             break
         except IntegrityError:
             refused = _refused_by_constraints([project for _new, project in checked])
@@ -403,10 +408,16 @@ def _refused_by_constraints(projects: list[Project]) -> dict[int, dict]:
     return refused
 
 
-def _insert_new_projects(actor, checked: list[tuple[NewProject, Project]]) -> None:
-    first = CodeSequence.take("project", count=len(checked))
-    for offset, (_new, project) in enumerate(checked):
-        project.code = format_project_code(first + offset)
+def _insert_new_projects(
+    actor, checked: list[tuple[NewProject, Project]], numbers: Iterator[int] | None
+) -> None:
+    uncoded = [project for _new, project in checked if not project.code]
+    if numbers is None:
+        first = CodeSequence.take("project", count=len(uncoded))
+        numbers = iter(range(first, first + len(uncoded)))
+    # A project written again after the database refused its batch keeps its code.
+    for project in uncoded:
+        project.code = format_project_code(next(numbers))
     bulk_create_with_history([p for _n, p in checked], Project, default_user=actor)
     countries, sectors, participations = [], [], []
     for new, project in checked:

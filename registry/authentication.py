@@ -8,17 +8,19 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.db import OperationalError, connection
 from django.db.models import StringAgg, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from registry.models import ApiToken
+from registry.models import TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS, ApiToken
 
 TOKEN_PREFIX = "reg_"
 KEY_PREFIX_LENGTH = 10
-# last_used_at is written at most this often per token, so reads stay reads.
+# last_used_at is written at most this often per token, so reads stay reads (and a GET
+# does not wait for SQLite's write lock more than once in this interval).
 LAST_USED_PRECISION = timedelta(minutes=5)
 
 
@@ -26,15 +28,22 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token for `user` and return it with its secret (shown once, not stored)."""
+def issue_token(*, user, name: str, days: int = TOKEN_DEFAULT_DAYS) -> tuple[ApiToken, str]:
+    """Create a token for `user` valid for `days` (1 to TOKEN_MAX_DAYS) and return it with
+    its secret (shown once, not stored)."""
+    if days is None:
+        days = TOKEN_DEFAULT_DAYS
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValueError(f"days must be between 1 and {TOKEN_MAX_DAYS}")
+    if not user.is_active:
+        raise ValueError("an inactive user cannot be given a token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         key_prefix=secret[:KEY_PREFIX_LENGTH],
         key_hash=hash_secret(secret),
-        expires_at=timezone.now() + timedelta(days=days) if days else None,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     return token, secret
 
@@ -42,6 +51,27 @@ def issue_token(*, user, name: str, days: int | None = None) -> tuple[ApiToken, 
 def revoke_tokens(tokens) -> int:
     """Revoke the given tokens (a queryset); already revoked ones keep their date."""
     return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def record_last_use(token: ApiToken, now) -> None:
+    """Write the token's last use, unless that would make the request wait: on SQLite
+    a writer holding the lock (an import) would make a plain GET wait for it and then
+    fail. The date is a hint; the next request past LAST_USED_PRECISION writes it."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        return
+    timeout_ms = int(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5) * 1000)
+    with connection.cursor() as cursor:
+        # PRAGMA busy_timeout is SQLite's own per-connection wait; 0 = do not wait.
+        cursor.execute("PRAGMA busy_timeout = 0")
+        try:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        except OperationalError:
+            pass
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
 
 # Joins group names in one string; a character no group name holds.
@@ -79,8 +109,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not token.is_usable(now):
             raise exceptions.AuthenticationFailed(_("This token has expired."))
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
+            record_last_use(token, now)
         names = token.role_names
         token.user._registry_roles = frozenset(names.split(ROLE_SEPARATOR) if names else ())
         return token.user, token

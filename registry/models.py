@@ -1,9 +1,12 @@
 """Reference data shared by every app: countries, country groups and sectors."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -142,13 +145,21 @@ class DataGeneration(models.Model):
         return str(self.value)
 
 
+# A token lives TOKEN_DEFAULT_DAYS unless issued for fewer or more, and never longer than
+# TOKEN_MAX_DAYS: a leaked or forgotten token stops working on its own.
+TOKEN_DEFAULT_DAYS = 90
+TOKEN_MAX_DAYS = 365
+
+
 class ApiToken(models.Model):
     """A named API token of a user. Only the SHA-256 of the secret is stored: the secret
     is shown once when the token is issued and can never be read back."""
 
+    # PROTECT: a token is a record of who had access when; deleting its user must not
+    # erase it (users are deactivated, which refuses their tokens).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="api_tokens",
         verbose_name=_("user"),
     )
@@ -157,7 +168,8 @@ class ApiToken(models.Model):
     key_prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # Every token expires (registry.authentication.TOKEN_MAX_DAYS at most after issue).
+    expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
 
@@ -169,10 +181,21 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
 
+    def clean(self):
+        super().clean()
+        issued = self.created_at or timezone.now()
+        if self.expires_at and self.expires_at > issued + timedelta(days=TOKEN_MAX_DAYS):
+            raise ValidationError(
+                {
+                    "expires_at": _("A token expires at most %(days)d days after it is issued.")
+                    % {"days": TOKEN_MAX_DAYS}
+                }
+            )
+
     def is_usable(self, now) -> bool:
         if self.revoked_at is not None:
             return False
-        return self.expires_at is None or self.expires_at > now
+        return self.expires_at > now
 
 
 class UserPreference(models.Model):

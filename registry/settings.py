@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from registry.email_url import registry_mailer
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_tasks_db",
+    "axes",
     "registry",
     "registry.jobs",
     "partners",
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the session middleware: it sees the session cookie a login sets.
     "registry.replica.ReplicaReadsMiddleware",
@@ -69,6 +72,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Before the API's views authenticate: refuses (429) an address that has had too many
+    # 401s (bad tokens, anonymous requests) in a while.
+    "registry.security.UnauthenticatedRequestLimitMiddleware",
+    # 503 with Retry-After, not a 500, when a write cannot get the database's lock.
+    "registry.security.DatabaseBusyMiddleware",
+    # Last, as django-axes asks: locks a username + address after failed logins on any
+    # login form that goes through django.contrib.auth (admin, API log-in, portal).
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: refuses a locked-out username + address before the
+    # password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -170,7 +188,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Production hardening; `manage.py check --deploy` passes when DEBUG is off.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TRUSTED_PROXY=1 says a proxy that sets X-Forwarded-Proto and X-Forwarded-For (and
+# removes what clients send in them) is in front. Without it those headers are the
+# client's own words: trusting them would let anyone claim HTTPS or another address.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Behind a TLS-terminating proxy set SECURE_SSL_REDIRECT=1 (check --deploy asks for it).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = not DEBUG
@@ -180,6 +203,35 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (Django's own middleware): scripts only from
+# this site's files, never inline, nothing from elsewhere.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    # Inline styles are allowed (never scripts): DRF's browsable API, simple-history's
+    # admin page and Swagger UI set style attributes, which no nonce can cover.
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Login lockout (django-axes): a username + address is locked for AXES_COOLOFF_TIME after
+# AXES_FAILURE_LIMIT failed logins; the lockout page is translated (registry.security).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "registry.security.lockout_response"
+AXES_VERBOSE = False
+if TRUSTED_PROXY:
+    # The client address is the one the proxy appends to X-Forwarded-For.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # Request size limits (the API refuses larger bodies with 413/400).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024))
@@ -300,6 +352,9 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("API_RATE_ANON", "60/minute"),
         "user": os.environ.get("API_RATE_USER", "3000/minute"),
         "token": os.environ.get("API_RATE_TOKEN", "1200/minute"),
+        # Requests answered 401 (bad or missing credentials) per client address; past it
+        # every API request from that address gets 429 until the window moves on.
+        "unauthenticated": os.environ.get("API_RATE_UNAUTHENTICATED", "30/minute"),
     },
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

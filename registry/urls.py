@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from partners.portal.urls import urlpatterns as portal_account_urls
 from projects.dashboard import admin_dashboard_view
@@ -32,7 +32,7 @@ urlpatterns = [
     path("api/v1/", include("projects.reports_urls")),
     path("api/v1/jobs/", include("registry.jobs.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: any other address under /api/ is a JSON 404, never an HTML page.
     re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),
 ]

@@ -138,7 +138,9 @@ def test_one_bad_row_among_500_writes_nothing_and_names_the_row(officer, lead_un
     assert "XX" in error.message
     assert Project.objects.count() == projects
     assert history_rows() == history
-    assert CodeSequence.objects.first() == sequence  # no code was used up
+    # The commit reserved its block of codes before its transaction (so the sequence is
+    # not locked for the whole import): a failed import leaves a gap, never a reuse.
+    assert CodeSequence.objects.get().last_value >= (sequence.last_value if sequence else 0)
 
 
 def test_dry_run_reports_the_same_as_commit_and_writes_nothing(officer, lead_unit):

@@ -5,8 +5,10 @@ update that changes nothing writes nothing (no history row, same version). Acces
 validation and history are the services' own: an officer imports only for their units.
 """
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -28,7 +30,7 @@ from projects.importing.matching import (
     split_tags,
 )
 from projects.importing.template import PROJECT_COLUMNS
-from projects.models import Participation, Project
+from projects.models import CodeSequence, Participation, Project
 from registry.importing.columns import match_headers
 from registry.importing.formats import Table
 from registry.importing.matching import MatchError, split_items
@@ -106,6 +108,8 @@ class ProjectImport:
         self.actor = actor
         self.create_partners = create_partners
         self.report = report
+        # Code numbers for new projects (code_numbers); None: taken per batch.
+        self.numbers: Iterator[int] | None = None
         self.columns, header_errors = match_headers(table.headers, PROJECT_COLUMNS)
         self.index_of = {column.key: index for index, column in self.columns.items()}
         for index, header, message in header_errors:
@@ -293,6 +297,7 @@ class ProjectImport:
                     )
                     for parsed, _result in to_create
                 ],
+                numbers=self.numbers,
             )
             for (parsed, result), outcome in zip(to_create, created, strict=True):
                 if isinstance(outcome, DomainError):
@@ -469,6 +474,28 @@ def import_projects(
     if report.errors:
         return report
     run.lookups = Lookups()
+    run.numbers = code_numbers(run, commit=commit)
     return run_all_or_nothing(
         table.rows, run.handle_batch, report, commit=commit, progress=progress
     )
+
+
+# Preview rows are numbered far above any real code, so they can never meet a project
+# created meanwhile (the preview is rolled back; its codes are never shown).
+PREVIEW_FIRST_NUMBER = 10**12
+
+
+def code_numbers(run: "ProjectImport", *, commit: bool) -> Iterator[int]:
+    """The numbers the import's new projects will get. A commit reserves a block from
+    the code sequence before its transaction opens, in a short transaction of its own, so
+    the sequence row is locked only while the block is taken (never for the whole
+    import: other users create projects meanwhile). Numbers of rows that fail are
+    skipped; numbers are never handed out twice. A preview takes none."""
+    if not commit:
+        return itertools.count(PREVIEW_FIRST_NUMBER)
+    if run.has("code"):
+        creates = sum(1 for row in run.table.rows if not run.cell(row, "code"))
+    else:
+        creates = len(run.table.rows)
+    first = CodeSequence.take("project", count=creates) if creates else 1
+    return iter(range(first, first + creates))

@@ -25,6 +25,11 @@ from django.utils.translation import gettext as _
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ROWS = 20_000
+# An .xlsx is a zip archive: 600 KB can unpack to 600 MB. Before anything parses it, the
+# sizes its members declare (zipfile never reads past them) must stay under this total,
+# and each worksheet's declared dimension under the row limit and DEFAULT_MAX_COLUMNS.
+DEFAULT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_COLUMNS = 100
 
 AUTO = "auto"
 ENCODINGS = {
@@ -51,6 +56,14 @@ def max_bytes() -> int:
 
 def max_rows() -> int:
     return getattr(settings, "REGISTRY_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
+
+
+def max_unpacked_bytes() -> int:
+    return getattr(settings, "REGISTRY_IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED_BYTES)
+
+
+def max_columns() -> int:
+    return getattr(settings, "REGISTRY_IMPORT_MAX_COLUMNS", DEFAULT_MAX_COLUMNS)
 
 
 class ImportFileError(Exception):
@@ -251,6 +264,64 @@ def _has_formulas(archive: zipfile.ZipFile) -> bool:
     return False
 
 
+# The sheet's <dimension ref="A1:P20001"/>, near the start of its XML.
+_DIMENSION = re.compile(
+    rb"<(?:[A-Za-z0-9_]+:)?dimension\s+ref=\"([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?\""
+)
+_DIMENSION_SCAN_BYTES = 64 * 1024
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def check_archive(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook that would unpack too large or declares too big a sheet, from
+    the archive's directory and the first bytes of each sheet, before any parsing."""
+    members = archive.infolist()
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > max_unpacked_bytes():
+        raise ImportFileError(
+            _(
+                "The workbook unpacks to %(size)s MB, more than the %(limit)s MB allowed. "
+                "Split it into several files."
+            )
+            % {
+                "size": f"{unpacked / 1024 / 1024:.0f}",
+                "limit": f"{max_unpacked_bytes() / 1024 / 1024:.0f}",
+            }
+        )
+    for member in members:
+        name = member.filename
+        if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            continue
+        with archive.open(member) as handle:
+            head = handle.read(_DIMENSION_SCAN_BYTES)
+        match = _DIMENSION.search(head)
+        if not match:
+            continue
+        last_column = (match.group(3) or match.group(1) or b"A").decode()
+        last_row = int(match.group(4) or match.group(2) or 1)
+        # The same messages as when reading finds too many rows or columns.
+        if last_row > max_rows() + 1:
+            raise _too_many_rows()
+        if _column_number(last_column) > max_columns():
+            raise _too_wide(_column_number(last_column))
+
+
+def _too_wide(columns: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The worksheet has %(columns)s columns; at most %(max_columns)s are accepted. "
+            "Delete the unused columns."
+        )
+        % {"columns": columns, "max_columns": max_columns()}
+    )
+
+
 def _is_macro_enabled(archive: zipfile.ZipFile) -> bool:
     try:
         content_types = archive.read("[Content_Types].xml")
@@ -288,6 +359,7 @@ def read_xlsx(data: bytes) -> Table:
     except zipfile.BadZipFile:
         raise ImportFileError(_("The file is not a valid .xlsx workbook.")) from None
     with archive:
+        check_archive(archive)
         if _is_macro_enabled(archive):
             raise ImportFileError(
                 _("Macro-enabled workbooks (.xlsm) are not accepted; save the file as .xlsx.")
@@ -328,7 +400,11 @@ def _read_sheet(sheet, formula_cells: set[tuple[int, int]]) -> Table:
     limit = max_rows()
     headers: list[str] | None = None
     rows: list[SheetRow] = []
+    widest = max_columns()
     for index, cells in enumerate(sheet.iter_rows(), start=1):
+        if len(cells) > widest:
+            # A sheet without a dimension can still hold a cell far to the right.
+            raise _too_wide(len(cells))
         number = next((c.row for c in cells if getattr(c, "row", None)), index)
         values, errors = [], {}
         for position, cell in enumerate(cells):
