@@ -526,3 +526,7 @@ class TagAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
     @admin.display(description=_("projects"), ordering="project_count")
     def project_count(self, obj):
         return obj.project_count
+
+
+# Results pages register themselves with the admin site.
+from projects.results import admin as results_admin  # noqa: E402, F401

@@ -38,6 +38,7 @@ from projects.models import (
     ProjectSector,
     Status,
 )
+from projects.results import iati as results_iati
 
 IATI_VERSION = "2.03"
 SCHEMA_PATH = Path(settings.BASE_DIR) / "fixtures/reference/iati/schemas/iati-activities-schema.xsd"
@@ -134,6 +135,7 @@ def publishable_projects(queryset: QuerySet | None = None) -> QuerySet:
                     "role", "partner_id"
                 ),
             ),
+            results_iati.results_prefetch(),
         )
         .order_by("code")
     )
@@ -279,6 +281,7 @@ def activity_element(project: Project, prepared: dict) -> etree._Element:
         etree.SubElement(
             budget, "value", currency=project.currency, **{"value-date": str(start)}
         ).text = f"{project.estimated_value:f}"
+    results_iati.append_results(activity, project)
     return activity
 
 

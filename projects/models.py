@@ -637,3 +637,12 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.reported_on}"
+
+
+# Models of the subpackages, imported so the app registry sees them.
+from projects.results.models import (  # noqa: E402, F401
+    Indicator,
+    Period,
+    Result,
+    StandardIndicator,
+)

@@ -24,6 +24,10 @@ _READ_POOL = [
     "projects.view_statuschange",
     "projects.view_progressupdate",
     "partners.view_partner",
+    "projects.view_result",
+    "projects.view_indicator",
+    "projects.view_period",
+    "projects.view_standardindicator",
 ]
 
 # Delete permissions are given to nobody: nothing in the pool is ever hard-deleted.
@@ -45,6 +49,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "projects.add_tag",
         "projects.add_progressupdate",
         "projects.view_supportdecision",
+        "projects.add_result",
+        "projects.change_result",
+        "projects.add_indicator",
+        "projects.change_indicator",
+        "projects.add_period",
+        "projects.change_period",
         "partners.add_partner",
         "partners.change_partner",
         "partners.view_contact",
@@ -77,6 +87,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "partners.view_membership",
         "registry.add_countrygroup",
         "registry.change_countrygroup",
+        "projects.add_standardindicator",
+        "projects.change_standardindicator",
     ],
     PARTNER: [
         "projects.view_project",
@@ -102,7 +114,11 @@ def sync_groups(apps=None, *, verbosity: int = 0) -> None:
         permissions = []
         for name in names:
             app_label, codename = name.split(".")
-            permissions.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            # A model a later migration creates has no permission yet when an earlier
+            # migration syncs; the migration creating it syncs again.
+            if permission is not None:
+                permissions.append(permission)
         group.permissions.set(permissions)

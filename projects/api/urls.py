@@ -1,7 +1,18 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from projects.api.views import ProjectViewSet
+from projects.results.api import PeriodActionView, ProjectResultsView, StandardIndicatorViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
-urlpatterns = router.urls
+router.register("indicators", StandardIndicatorViewSet, basename="standardindicator")
+urlpatterns = [
+    path("projects/<str:code>/results/", ProjectResultsView.as_view(), name="project-results"),
+    path(
+        "projects/<str:code>/results/periods/<int:pk>/",
+        PeriodActionView.as_view(),
+        name="project-result-period",
+    ),
+    *router.urls,
+]
