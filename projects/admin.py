@@ -530,3 +530,4 @@ class TagAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
 
 # Results pages register themselves with the admin site.
 from projects.results import admin as results_admin  # noqa: E402, F401
+from projects.risk import admin as risk_admin  # noqa: E402, F401

@@ -646,3 +646,8 @@ from projects.results.models import (  # noqa: E402, F401
     Result,
     StandardIndicator,
 )
+from projects.risk.models import (  # noqa: E402, F401
+    CountryRisk,
+    ProjectRisk,
+    Warning,
+)

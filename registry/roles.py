@@ -15,6 +15,12 @@ _READ_REFERENCE = [
     "registry.view_countrygroup",
     "registry.view_sector",
 ]
+# Risk registers and warnings: staff only, never partners.
+_READ_RISK = [
+    "projects.view_countryrisk",
+    "projects.view_projectrisk",
+    "projects.view_warning",
+]
 _READ_POOL = [
     "projects.view_project",
     "projects.view_projectcountry",
@@ -35,6 +41,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     OFFICER: [
         *_READ_REFERENCE,
         *_READ_POOL,
+        *_READ_RISK,
+        "projects.add_projectrisk",
+        "projects.change_projectrisk",
         "projects.add_project",
         "projects.change_project",
         "projects.add_projectcountry",
@@ -64,6 +73,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     REVIEWER: [
         *_READ_REFERENCE,
         *_READ_POOL,
+        *_READ_RISK,
         "projects.review_project",
         "projects.view_review",
         "projects.add_review",
@@ -73,6 +83,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: [
         *_READ_REFERENCE,
         *_READ_POOL,
+        *_READ_RISK,
+        "projects.add_countryrisk",
+        "projects.add_projectrisk",
+        "projects.change_projectrisk",
+        "projects.change_warning",
         "projects.decide_project",
         "projects.view_review",
         "projects.view_supportdecision",

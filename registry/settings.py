@@ -263,3 +263,10 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "projects.models.Status",
     },
 }
+
+# Risk early warning (projects.risk.warnings): days without a progress update while in
+# progress, days a dispute may stay open, and the share of a target under which a closed
+# period's actual raises a warning.
+REGISTRY_WARNING_NO_PROGRESS_DAYS = int(os.environ.get("REGISTRY_WARNING_NO_PROGRESS_DAYS", "90"))
+REGISTRY_WARNING_DISPUTE_DAYS = int(os.environ.get("REGISTRY_WARNING_DISPUTE_DAYS", "180"))
+REGISTRY_WARNING_TARGET_SHARE = os.environ.get("REGISTRY_WARNING_TARGET_SHARE", "0.8")

@@ -3,10 +3,12 @@ from rest_framework.routers import SimpleRouter
 
 from projects.api.views import ProjectViewSet
 from projects.results.api import PeriodActionView, ProjectResultsView, StandardIndicatorViewSet
+from projects.risk.api import WarningViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("indicators", StandardIndicatorViewSet, basename="standardindicator")
+router.register("warnings", WarningViewSet, basename="warning")
 urlpatterns = [
     path("projects/<str:code>/results/", ProjectResultsView.as_view(), name="project-results"),
     path(
