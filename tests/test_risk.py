@@ -80,9 +80,7 @@ def test_country_risk_register_is_for_managers(officer):
         )
 
 
-def test_raising_a_country_risk_warns_at_once(
-    manager, running, django_capture_on_commit_callbacks
-):
+def test_raising_a_country_risk_warns_at_once(manager, running, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         services.country_risk_record(
             actor=manager, country=Country.objects.get(pk="LA"), category="payment", level=3
