@@ -261,6 +261,18 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
             ),
         ],
         "hhi": concentration["hhi"],
+        **results_figures(projects, filters),
+    }
+
+
+def results_figures(projects, filters: stats.Filters) -> dict:
+    """Targets against actuals of the standard indicators (projects.results.figures)."""
+    from projects.results import figures
+
+    selected = stats.filter_projects(projects, filters, period=False)
+    return {
+        "indicator_table": figures.indicator_table(selected),
+        "achievement": figures.achievement_rate(selected),
     }
 
 

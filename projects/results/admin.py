@@ -115,6 +115,20 @@ class ResultAdmin(StaffResultsMixin, SimpleHistoryAdmin):
 
         return BoundForm
 
+    def get_urls(self):
+        from django.urls import path
+
+        from projects.results.scorecards import scorecards_view
+
+        return [
+            path(
+                "scorecards/",
+                self.admin_site.admin_view(scorecards_view),
+                name="projects_scorecards",
+            ),
+            *super().get_urls(),
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         # A result's framing is fixed once created; its indicators and periods carry on.
         return ("project", "type", "title_zh", "title_en") if obj is not None else ()
