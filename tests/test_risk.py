@@ -329,3 +329,28 @@ def test_country_register_in_the_admin(client, manager, officer):
     unused = make_user("viewer", "reviewer")
     client.force_login(unused)
     assert client.get("/admin/projects/countryrisk/").status_code == 200
+
+
+def test_a_transition_recomputes_its_projects_warnings(
+    officer, running, django_capture_on_commit_callbacks
+):
+    set_status(running, "in_progress", planned_start=TODAY - 400 * DAY, planned_end=TODAY - DAY)
+    compute_warnings()
+    assert live("end_passed", running).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        project_services.project_transition(project=running, actor=officer, action="complete")
+    running.refresh_from_db()
+    assert running.status == "completed"
+    assert not live("end_passed").exists()
+
+
+def test_editing_the_review_date_resolves_at_once(
+    officer, running, django_capture_on_commit_callbacks
+):
+    set_status(running, "in_progress", next_review_due=TODAY - DAY)
+    compute_warnings()
+    with django_capture_on_commit_callbacks(execute=True):
+        project_services.project_update(
+            project=running, actor=officer, data={"next_review_due": TODAY + 90 * DAY}
+        )
+    assert not live("review_overdue").exists()

@@ -126,6 +126,8 @@ def test_dashboard_shows_target_against_actual(client, manager, pool):
     # Mean of 50%, 120% and 100%.
     assert response.context["achievement"]["rate"] == pytest.approx(0.9)
     assert 'id="table-indicators"' in response.content.decode()
+    counts = {row["kind"]: row["count"] for row in response.context["warning_counts"]}
+    assert counts == {"review_overdue": 1, "under_target": 1}
     by_sector = client.get("/admin/dashboard/", {"sector": "culture-tourism"})
     row = next(r for r in by_sector.context["indicator_table"] if r["code"] == "people-trained")
     assert (row["target"], row["actual"]) == (Decimal("100"), Decimal("50"))

@@ -11,28 +11,34 @@ from projects.models import ProgressUpdate, Project, SupportDecision
 from projects.results.models import Period
 from projects.risk.models import CountryRisk, ProjectRisk, Warning
 from projects.risk.tasks import compute_warnings_task
+from projects.services import TRANSITION_REASON_PREFIX
+
+
+def _enqueue(project_ids, kinds) -> None:
+    compute_warnings_task.enqueue(
+        project_ids=None if project_ids is None else sorted(set(project_ids)),
+        kinds=None if kinds is None else sorted(kinds),
+    )
 
 
 def recompute(*, project_ids=None, kinds=None) -> None:
-    def enqueue():
-        compute_warnings_task.enqueue(
-            project_ids=None if project_ids is None else sorted(set(project_ids)),
-            kinds=None if kinds is None else sorted(kinds),
-        )
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: _enqueue(project_ids, kinds))
 
 
-@receiver(workflow.transition_committed)
+@receiver(workflow.transition_committed, dispatch_uid="risk_after_transition")
 def _after_transition(sender, project, **kwargs):
-    recompute(project_ids=[project.pk])
+    # Sent after the transition's commit already: enqueue at once.
+    _enqueue([project.pk], None)
 
 
 @receiver(post_save, sender=Project, dispatch_uid="risk_project_saved")
 def _after_project_save(sender, instance, created, raw=False, **kwargs):
-    # Dates (planned end, next review) are edited on the project itself.
-    if not raw and not created:
-        recompute(project_ids=[instance.pk])
+    # Dates (planned end, next review) are edited on the project itself; a transition's
+    # save is left to `transition_committed` above.
+    reason = getattr(instance, "_change_reason", "") or ""
+    if raw or created or str(reason).startswith(TRANSITION_REASON_PREFIX):
+        return
+    recompute(project_ids=[instance.pk])
 
 
 @receiver(post_save, sender=ProgressUpdate, dispatch_uid="risk_progress_saved")

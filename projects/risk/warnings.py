@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -254,3 +254,28 @@ def compute_warnings(
                 continue
             counts[rule.kind] = _sync(rule.kind, rule.find(projects, today), project_ids, now)
     return counts
+
+
+def open_counts(projects: QuerySet) -> list[dict]:
+    """Open (neither resolved nor dismissed) warnings of the projects, by kind and
+    severity, for the dashboard."""
+    rows = (
+        Warning.objects.filter(
+            project__in=projects.order_by().values("pk"),
+            resolved_at__isnull=True,
+            dismissed_at__isnull=True,
+        )
+        .values("kind", "severity")
+        .annotate(count=Count("pk"))
+        .order_by("kind", "severity")
+    )
+    labels, severities = dict(Kind.choices), dict(Severity.choices)
+    return [
+        {
+            "kind": row["kind"],
+            "label": labels[row["kind"]],
+            "severity": severities[row["severity"]],
+            "count": row["count"],
+        }
+        for row in rows
+    ]
