@@ -538,3 +538,8 @@ class TagAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
     @admin.display(description=_("projects"), ordering="project_count")
     def project_count(self, obj):
         return obj.project_count
+
+
+# Results pages register themselves with the admin site.
+from projects.results import admin as results_admin  # noqa: E402, F401
+from projects.risk import admin as risk_admin  # noqa: E402, F401

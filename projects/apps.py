@@ -19,3 +19,6 @@ class ProjectsConfig(AppConfig):
 
         webhook_events.connect()
         receivers.connect()
+
+        # The events that recompute warnings (projects.risk.events).
+        from projects.risk import events  # noqa: F401

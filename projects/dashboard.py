@@ -267,6 +267,20 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
             country_counts=summary["by_country"],
             country_link=changelist_link(filters, country="__ISO__"),
         ),
+        **results_figures(projects, filters),
+    }
+
+
+def results_figures(projects, filters: stats.Filters) -> dict:
+    """Targets against actuals of the standard indicators (projects.results.figures)."""
+    from projects.results import figures
+    from projects.risk.warnings import open_counts
+
+    selected = stats.filter_projects(projects, filters, period=False)
+    return {
+        "indicator_table": figures.indicator_table(selected),
+        "achievement": figures.achievement_rate(selected),
+        "warning_counts": open_counts(selected),
     }
 
 

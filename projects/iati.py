@@ -40,6 +40,7 @@ from projects.models import (
     Site,
     Status,
 )
+from projects.results import iati as results_iati
 from projects.sites.iati import location_element
 
 IATI_VERSION = "2.03"
@@ -140,6 +141,7 @@ def publishable_projects(queryset: QuerySet | None = None) -> QuerySet:
                     "role", "partner_id"
                 ),
             ),
+            results_iati.results_prefetch(),
         )
         .order_by("code")
     )
@@ -291,6 +293,7 @@ def activity_element(project: Project, prepared: dict) -> etree._Element:
         etree.SubElement(
             budget, "value", currency=project.currency, **{"value-date": str(start)}
         ).text = f"{project.estimated_value:f}"
+    results_iati.append_results(activity, project)
     return activity
 
 

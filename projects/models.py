@@ -666,7 +666,18 @@ class ProgressUpdate(models.Model):
         return f"{self.project.code} {self.reported_on}"
 
 
-# Sites live in their own subpackage; imported here so Django registers them with the app.
-# Staff notifications live in their own module; Django finds an app's models here.
+# Models of the pool's subpackages (results, risk, staff notifications, sites), imported
+# here so Django registers them with the app.
 from projects.notifications.models import Notification  # noqa: E402, F401
+from projects.results.models import (  # noqa: E402, F401
+    Indicator,
+    Period,
+    Result,
+    StandardIndicator,
+)
+from projects.risk.models import (  # noqa: E402, F401
+    CountryRisk,
+    ProjectRisk,
+    Warning,
+)
 from projects.sites.models import Exactness, FacilityType, Site  # noqa: E402, F401

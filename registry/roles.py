@@ -15,6 +15,12 @@ _READ_REFERENCE = [
     "registry.view_countrygroup",
     "registry.view_sector",
 ]
+# Risk registers and warnings: staff only, never partners.
+_READ_RISK = [
+    "projects.view_countryrisk",
+    "projects.view_projectrisk",
+    "projects.view_warning",
+]
 _READ_POOL = [
     "projects.view_project",
     "projects.view_projectcountry",
@@ -25,6 +31,10 @@ _READ_POOL = [
     "projects.view_progressupdate",
     "projects.view_site",
     "partners.view_partner",
+    "projects.view_result",
+    "projects.view_indicator",
+    "projects.view_period",
+    "projects.view_standardindicator",
 ]
 
 # Delete permissions are given to nobody: nothing in the pool is ever hard-deleted.
@@ -32,6 +42,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     OFFICER: [
         *_READ_REFERENCE,
         *_READ_POOL,
+        *_READ_RISK,
+        "projects.add_projectrisk",
+        "projects.change_projectrisk",
         "projects.add_project",
         "projects.change_project",
         "projects.add_projectcountry",
@@ -50,6 +63,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "projects.add_tag",
         "projects.add_progressupdate",
         "projects.view_supportdecision",
+        "projects.add_result",
+        "projects.change_result",
+        "projects.add_indicator",
+        "projects.change_indicator",
+        "projects.add_period",
+        "projects.change_period",
         "partners.add_partner",
         "partners.change_partner",
         "partners.view_contact",
@@ -59,6 +78,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     REVIEWER: [
         *_READ_REFERENCE,
         *_READ_POOL,
+        *_READ_RISK,
         "projects.review_project",
         "projects.view_review",
         "projects.add_review",
@@ -68,6 +88,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: [
         *_READ_REFERENCE,
         *_READ_POOL,
+        *_READ_RISK,
+        "projects.add_countryrisk",
+        "projects.add_projectrisk",
+        "projects.change_projectrisk",
+        "projects.change_warning",
         "projects.decide_project",
         "projects.view_review",
         "projects.view_supportdecision",
@@ -82,6 +107,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "partners.view_membership",
         "registry.add_countrygroup",
         "registry.change_countrygroup",
+        "projects.add_standardindicator",
+        "projects.change_standardindicator",
     ],
     PARTNER: [
         "projects.view_project",

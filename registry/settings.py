@@ -416,3 +416,10 @@ REGISTRY_WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
 # First retry after this many seconds, doubling each time, for REGISTRY_WEBHOOK_RETRY_HOURS.
 REGISTRY_WEBHOOK_RETRY_BASE_SECONDS = int(os.environ.get("REGISTRY_WEBHOOK_RETRY_BASE", "60"))
 REGISTRY_WEBHOOK_RETRY_HOURS = 24
+
+# Risk early warning (projects.risk.warnings): days without a progress update while in
+# progress, days a dispute may stay open, and the share of a target under which a closed
+# period's actual raises a warning.
+REGISTRY_WARNING_NO_PROGRESS_DAYS = int(os.environ.get("REGISTRY_WARNING_NO_PROGRESS_DAYS", "90"))
+REGISTRY_WARNING_DISPUTE_DAYS = int(os.environ.get("REGISTRY_WARNING_DISPUTE_DAYS", "180"))
+REGISTRY_WARNING_TARGET_SHARE = os.environ.get("REGISTRY_WARNING_TARGET_SHARE", "0.8")

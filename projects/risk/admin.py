@@ -1,0 +1,283 @@
+"""Admin pages of the risk registers and warnings (staff only). Saves go through
+`projects.risk.services`, as in the API."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from partners.models import Partner
+from projects import access
+from projects.errors import DomainError, InvalidData
+from projects.models import ProjectCountry
+from projects.risk import access as risk_access
+from projects.risk import services
+from projects.risk.models import CountryRisk, ProjectRisk, Warning
+from registry.admin import NoDeleteMixin
+from registry.models import Country
+
+
+def _form_error(error: DomainError) -> ValidationError:
+    if isinstance(error, InvalidData):
+        return ValidationError(
+            [f"{field}: {' '.join(map(str, messages))}" for field, messages in error.errors.items()]
+        )
+    return ValidationError(str(error.message))
+
+
+class StaffOnlyMixin(NoDeleteMixin):
+    def has_view_permission(self, request, obj=None):
+        return risk_access.sees_risk(request.user) and super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return risk_access.sees_risk(request.user) and super().has_module_permission(request)
+
+
+class CountryRiskForm(forms.ModelForm):
+    class Meta:
+        model = CountryRisk
+        fields = ("country", "category", "level", "effective_date", "source", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.instance = services.country_risk_record(
+                    actor=self.request.user, **{name: cleaned[name] for name in self.Meta.fields}
+                )
+            except DomainError as error:
+                raise _form_error(error) from error
+        return cleaned
+
+
+@admin.register(CountryRisk)
+class CountryRiskAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
+    form = CountryRiskForm
+    list_display = ("country", "category", "level", "effective_date", "source", "recorded_by")
+    list_filter = ("category", "level", "country")
+    search_fields = ("country__iso2", "country__name_zh", "country__name_en", "source")
+    autocomplete_fields = ("country",)
+    date_hierarchy = "effective_date"
+
+    def has_add_permission(self, request):
+        return risk_access.can_keep_country_risks(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        # Append-only: a new level is a new assessment; earlier ones stay as recorded.
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request = request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by the service in the form's clean()
+
+
+class ProjectRiskForm(forms.ModelForm):
+    class Meta:
+        model = ProjectRisk
+        fields = ("project", *services.PROJECT_RISK_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            data = {name: cleaned.get(name) for name in services.PROJECT_RISK_FIELDS}
+            for name in ("description", "mitigation", "owner", "resolution_channel"):
+                data[name] = data[name] or ""
+            try:
+                with_instance = {"risk": self.instance} if self.instance.pk else {}
+                self.instance = services.project_risk_save(
+                    actor=self.request.user, project=cleaned["project"], **with_instance, **data
+                )
+            except DomainError as error:
+                raise _form_error(error) from error
+        return cleaned
+
+
+@admin.register(ProjectRisk)
+class ProjectRiskAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
+    form = ProjectRiskForm
+    list_display = ("title", "project", "kind", "category", "likelihood", "impact", "status")
+    list_filter = ("kind", "category", "status", "resolution_channel")
+    list_select_related = ("project",)
+    search_fields = ("title", "project__code")
+    raw_id_fields = ("project",)
+
+    def get_queryset(self, request):
+        visible = access.visible_projects(request.user)
+        return super().get_queryset(request).filter(project__in=visible)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and risk_access.sees_risk(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or risk_access.can_keep_project_risks(request.user, obj.project)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("project",) if obj is not None else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request = request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by the service in the form's clean()
+
+
+class WarningStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("open", pgettext("risk state", "open")),
+            ("dismissed", _("dismissed")),
+            ("resolved", _("resolved")),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == "open":
+            return queryset.filter(resolved_at__isnull=True, dismissed_at__isnull=True)
+        if value == "dismissed":
+            return queryset.filter(resolved_at__isnull=True, dismissed_at__isnull=False)
+        if value == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        raise IncorrectLookupParameters(value)
+
+
+class WarningCountryFilter(admin.SimpleListFilter):
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        used = Country.objects.filter(
+            Exists(
+                ProjectCountry.objects.filter(
+                    country=OuterRef("pk"),
+                    project__warnings__resolved_at__isnull=True,
+                )
+            )
+        )
+        return [(country.pk, f"{country.pk} {country.name}") for country in used]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(
+            Exists(
+                ProjectCountry.objects.filter(
+                    project_id=OuterRef("project_id"), country_id=self.value()
+                )
+            )
+        )
+
+
+class WarningUnitFilter(admin.SimpleListFilter):
+    title = _("lead unit")
+    parameter_name = "lead_unit"
+
+    def lookups(self, request, model_admin):
+        units = Partner.objects.filter(
+            Exists(
+                access.visible_projects(request.user).filter(
+                    lead_unit=OuterRef("pk"), warnings__resolved_at__isnull=True
+                )
+            )
+        )
+        return [(unit.pk, unit.name) for unit in units]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            return queryset.filter(project__lead_unit_id=int(self.value()))
+        except ValueError as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class WarningForm(forms.ModelForm):
+    class Meta:
+        model = Warning
+        fields = ("dismiss_reason",)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "dismiss_reason" in self.changed_data:
+            try:
+                self.instance = services.warning_dismiss(
+                    warning=self.instance,
+                    actor=self.request.user,
+                    reason=cleaned.get("dismiss_reason", ""),
+                )
+            except DomainError as error:
+                raise _form_error(error) from error
+        return cleaned
+
+
+@admin.register(Warning)
+class WarningAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
+    form = WarningForm
+    list_display = (
+        "kind",
+        "severity",
+        "project",
+        "lead_unit",
+        "detail",
+        "first_seen",
+        "resolved_at",
+        "dismissed_at",
+    )
+    list_filter = (
+        WarningStateFilter,
+        "kind",
+        "severity",
+        WarningCountryFilter,
+        WarningUnitFilter,
+    )
+    list_select_related = ("project", "project__lead_unit")
+    search_fields = ("project__code", "detail")
+    readonly_fields = (
+        "kind",
+        "severity",
+        "project",
+        "subject",
+        "detail",
+        "first_seen",
+        "last_seen",
+        "resolved_at",
+        "dismissed_at",
+        "dismissed_by",
+    )
+
+    @admin.display(description=_("lead unit"))
+    def lead_unit(self, obj):
+        return obj.project.lead_unit
+
+    def get_queryset(self, request):
+        return risk_access.visible_warnings(request.user, super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False  # raised by the rules only
+
+    def has_change_permission(self, request, obj=None):
+        return risk_access.can_dismiss_warnings(request.user) and (obj is None or obj.is_open)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request = request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # dismissed by the service in the form's clean()
