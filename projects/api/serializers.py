@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partners.models import Partner
-from projects import services
+from projects import access, services
 from projects.models import (
     Participation,
     ProgressUpdate,
@@ -349,6 +349,18 @@ class ProgressUpdateCreateSerializer(StrictSerializerMixin, serializers.Serializ
         default=None,
         help_text=_("The institution the update is posted for (optional)."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the user's own institutions can be named (administrators: any), so an id
+        # of an institution the user cannot see answers exactly as a missing id does and
+        # the browsable form lists no one else's name.
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not access.is_superuser(user):
+            self.fields["partner"].queryset = Partner.objects.filter(
+                pk__in=access.member_partner_ids(user)
+            )
 
 
 class HistoryChangeSerializer(serializers.Serializer):

@@ -179,6 +179,27 @@ class ProjectViewSet(
             return s.PartnerProjectSerializer
         return s.ProjectSerializer
 
+    def may_show_form(self, method: str, obj) -> bool:
+        """Whether the browsable API draws a `method` form here
+        (`registry.api.renderers`): only for a write the user may make, so no form
+        carries a field the user may not read. DRF sets `self.action` to the form's."""
+        user = self.request.user
+        if self.action == "create":
+            return access.can_create_project(user)
+        if self.action in {"update", "partial_update"}:
+            return isinstance(obj, Project) and access.can_edit_project(user, obj)
+        if method != "POST":
+            return False
+        if self.action == "progress_updates":
+            return access.can_post_progress(user, self.visible_project())
+        if self.action == "reviews":
+            return access.can_review(user, self.visible_project())
+        if self.action == "support_decisions":
+            return access.can_decide(user)
+        if self.action == "transitions":
+            return not access.is_partner_only(user)
+        return False
+
     def get_object(self):
         # No list filters on a detail route: the project is found by code among those
         # visible, or it is a 404.
@@ -489,7 +510,9 @@ class ProjectViewSet(
         if not access.can_post_progress(request.user, project):
             raise exceptions.PermissionDenied(_("You may not post updates on this project."))
         version = expected_version(request, project)
-        serializer = s.ProgressUpdateCreateSerializer(data=request.data)
+        serializer = s.ProgressUpdateCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         update = services.progress_post(
             project=project,
