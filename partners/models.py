@@ -1,7 +1,7 @@
 """Partner institutions, the people at them, and which users act for which institution."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +45,9 @@ class Partner(BilingualNameMixin, models.Model):
         verbose_name=_("country"),
     )
     website = models.URLField(_("website"), blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[MaxLengthValidator(5000)]
+    )
     org_id = models.CharField(
         _("organisation identifier"),
         max_length=100,
@@ -94,7 +96,7 @@ class Contact(models.Model):
     position = models.CharField(_("position"), max_length=120, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[MaxLengthValidator(5000)])
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

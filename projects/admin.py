@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from partners.models import Partner
-from projects import access, services
+from projects import access, services, workflow
 from projects.admin_import import ImportAdminMixin
 from projects.admin_workflow import WorkflowAdminMixin
 from projects.dashboard import ProjectExportAdminMixin
@@ -143,24 +143,27 @@ class ParticipatingPartnerFilter(admin.SimpleListFilter):
 
 
 class ProjectInlineMixin:
-    """The rows of a project are changed by whoever may change the project."""
+    """The rows of a project are changed by whoever may change the project, while the
+    editable-fields table (`workflow.EDITABLE_FIELDS`) lets them change this list."""
 
     extra = 0
+    # The list's name in the editable-fields table.
+    table_name = ""
+
+    def _may_change_list(self, request, obj) -> bool:
+        return obj is None or (
+            access.can_edit_project(request.user, obj)
+            and self.table_name in workflow.editable_fields(request.user, obj)
+        )
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and (
-            obj is None or access.can_edit_project(request.user, obj)
-        )
+        return super().has_add_permission(request, obj) and self._may_change_list(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or access.can_edit_project(request.user, obj)
-        )
+        return super().has_change_permission(request, obj) and self._may_change_list(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or access.can_edit_project(request.user, obj)
-        )
+        return super().has_delete_permission(request, obj) and self._may_change_list(request, obj)
 
 
 class SharesFormSet(BaseInlineFormSet):
@@ -194,6 +197,7 @@ class SectorFormSet(SharesFormSet):
 
 class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
     model = ProjectCountry
+    table_name = "countries"
     formset = CountryFormSet
     autocomplete_fields = ("country",)
     fields = ("country", "share")
@@ -201,6 +205,7 @@ class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
 
 class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
     model = ProjectSector
+    table_name = "sectors"
     formset = SectorFormSet
     autocomplete_fields = ("sector",)
     fields = ("sector", "share")
@@ -208,6 +213,7 @@ class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
 
 class ParticipationInline(ProjectInlineMixin, admin.TabularInline):
     model = Participation
+    table_name = "participations"
     autocomplete_fields = ("partner",)
     fields = ("partner", "role")
 
@@ -413,6 +419,15 @@ class ProjectAdmin(
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        # What the editable-fields table does not let this user change now is shown, not
+        # offered (the service refuses it anyway, with the same rule).
+        readonly = list(super().get_readonly_fields(request, obj))
+        editable = workflow.editable_fields(request.user, obj or Project())
+        return readonly + [
+            name for name in (*services.EDITABLE_FIELDS, "tags") if name not in editable
+        ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lead_unit":

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from projects.validation import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, SUMMARY_MAX_CHARS
 from registry.validators import validate_currency
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -172,8 +173,12 @@ class Project(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
     title_zh = models.CharField(_("title (Chinese)"), max_length=300, blank=True)
     title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
-    summary_zh = models.TextField(_("summary (Chinese)"), blank=True)
-    summary_en = models.TextField(_("summary (English)"), blank=True)
+    summary_zh = models.TextField(
+        _("summary (Chinese)"), blank=True, validators=[MaxLengthValidator(SUMMARY_MAX_CHARS)]
+    )
+    summary_en = models.TextField(
+        _("summary (English)"), blank=True, validators=[MaxLengthValidator(SUMMARY_MAX_CHARS)]
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PROJECT)
     # Changed only by projects.workflow; never by a form or a PATCH.
     status = models.CharField(
@@ -200,13 +205,20 @@ class Project(models.Model):
     currency = models.CharField(
         _("currency"), max_length=3, blank=True, validators=[validate_currency]
     )
-    support_requested = models.TextField(_("support requested"), blank=True)
+    support_requested = models.TextField(
+        _("support requested"), blank=True, validators=[MaxLengthValidator(NOTE_MAX_CHARS)]
+    )
     risk_level = models.CharField(
         _("risk level"), max_length=10, choices=RiskLevel, default=RiskLevel.MEDIUM
     )
-    risk_notes = models.TextField(_("risk notes"), blank=True)
+    risk_notes = models.TextField(
+        _("risk notes"), blank=True, validators=[MaxLengthValidator(NOTE_MAX_CHARS)]
+    )
     internal_notes = models.TextField(
-        _("internal notes"), blank=True, help_text=_("Seen by staff only, never by partners.")
+        _("internal notes"),
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_CHARS)],
+        help_text=_("Seen by staff only, never by partners."),
     )
     next_review_due = models.DateField(_("next review due"), null=True, blank=True)
     screening_round = models.PositiveSmallIntegerField(_("screening round"), default=0)
@@ -468,7 +480,9 @@ class Review(models.Model):
     # The weighted score under the weights in force when the review was recorded.
     weighted_score = models.DecimalField(_("weighted score"), max_digits=4, decimal_places=2)
     recommendation = models.CharField(_("recommendation"), max_length=20, choices=Recommendation)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(
+        _("comment"), blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX_CHARS)]
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
 
@@ -535,7 +549,9 @@ class SupportDecision(models.Model):
     currency = models.CharField(
         _("currency"), max_length=3, blank=True, validators=[validate_currency]
     )
-    conditions = models.TextField(_("conditions"), blank=True)
+    conditions = models.TextField(
+        _("conditions"), blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX_CHARS)]
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -589,7 +605,9 @@ class StatusChange(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(
+        _("reason"), blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX_CHARS)]
+    )
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -626,7 +644,7 @@ class ProgressUpdate(models.Model):
         verbose_name=_("on behalf of"),
     )
     reported_on = models.DateField(_("reported on"), default=timezone.localdate)
-    note = models.TextField(_("note"))
+    note = models.TextField(_("note"), validators=[MaxLengthValidator(NOTE_MAX_CHARS)])
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
 

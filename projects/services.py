@@ -32,7 +32,7 @@ from projects.models import (
     SupportDecision,
     Tag,
 )
-from projects.validation import validate_shares
+from projects.validation import list_size_errors, validate_shares
 from registry.roles import REVIEWER
 
 # Fields of Project that a create/update may set. Status, code and version never.
@@ -193,6 +193,42 @@ def _set_tags(project, tags: Iterable[str]) -> bool:
     return True
 
 
+def _check_list_sizes(countries, sectors, participations, tags) -> None:
+    errors = list_size_errors(
+        {
+            "countries": countries,
+            "sectors": sectors,
+            "participations": participations,
+            "tags": tags,
+        }
+    )
+    if errors:
+        raise InvalidData(errors)
+
+
+def _changed_lists(project, countries, sectors, participations, tags) -> set[str]:
+    """The lists given that differ from what the project has (read only, nothing written),
+    for the editable-fields check before anything is written."""
+    changed = set()
+    if countries is not None:
+        current = dict(project.project_countries.values_list("country_id", "share"))
+        if current != {c.country_id: c.share for c in countries}:
+            changed.add("countries")
+    if sectors is not None:
+        current = dict(project.project_sectors.values_list("sector_id", "share"))
+        if current != {s.sector_id: s.share for s in sectors}:
+            changed.add("sectors")
+    if participations is not None:
+        current = set(project.participations.values_list("partner_id", "role"))
+        if current != {(p.partner_id, p.role) for p in participations}:
+            changed.add("participations")
+    if tags is not None:
+        names = sorted({t.strip() for t in tags if t and t.strip()})
+        if names != sorted(project.tags.values_list("name", flat=True)):
+            changed.add("tags")
+    return changed
+
+
 def _save_links(project, actor, countries, sectors, participations, tags) -> bool:
     changed = False
     if countries is not None:
@@ -234,8 +270,13 @@ def project_create(
     lead_unit_id = getattr(lead_unit, "pk", lead_unit)
     if not access.can_create_project(actor, lead_unit_id):
         raise NotAllowed(_("You may only enter projects for your own unit."))
+    tags = list(tags)
+    _check_list_sizes(countries, sectors, participations, tags)
     project = Project(created_by=actor if getattr(actor, "pk", None) else None)
-    _apply_fields(project, data)
+    changed = set(_apply_fields(project, data))
+    lists = {"countries": countries, "sectors": sectors, "participations": participations}
+    changed |= {name for name, rows in (*lists.items(), ("tags", tags)) if rows}
+    workflow.check_editable(actor, project, changed)
     _full_clean(project, _validate_links(countries, sectors))
     _set_simple_history_user(project, actor)
     project.save()
@@ -260,7 +301,7 @@ def project_update(
     unchanged write records nothing and keeps the version."""
     project = lock_project(project)
     check_version(project, expected_version)
-    if not access.can_edit_project(actor, project):
+    if not access.can_change_project(actor, project):
         raise NotAllowed(_("You may only change projects of your own unit."))
     new_lead = data.get("lead_unit")
     new_lead_id = getattr(new_lead, "pk", new_lead)
@@ -272,7 +313,13 @@ def project_update(
         raise NotAllowed(_("You may only hand a project to a unit you belong to."))
     countries = None if countries is None else list(countries)
     sectors = None if sectors is None else list(sectors)
+    participations = None if participations is None else list(participations)
+    tags = None if tags is None else list(tags)
+    _check_list_sizes(countries, sectors, participations, tags)
+    # The status the project is in decides, before anything is written.
+    changed_lists = _changed_lists(project, countries, sectors, participations, tags)
     changed_fields = _apply_fields(project, data)
+    workflow.check_editable(actor, project, {*changed_fields, *changed_lists})
     _full_clean(project, _validate_links(countries, sectors))
     # Set before the links: a tag change writes the project's history record at once.
     _set_simple_history_user(project, actor)

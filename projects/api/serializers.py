@@ -20,6 +20,7 @@ from projects.models import (
     SupportDecision,
     split_tag_names,
 )
+from projects.validation import LIST_LIMITS, NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS
 from registry.models import Country, Sector
 
 # --- Reading ---------------------------------------------------------------------------
@@ -165,25 +166,73 @@ def share_field() -> serializers.DecimalField:
     )
 
 
+class KeyField(serializers.CharField):
+    """A related object named by a key (an id, an ISO code, a sector code). Validation
+    keeps the key; `ResolvingListSerializer` turns the keys of every row into objects in
+    one query (a related field would cost one query per row)."""
+
+    def __init__(self, *, key: str, integer: bool = False, **kwargs):
+        self.key, self.integer = key, integer
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if self.integer:
+            if isinstance(data, bool) or not isinstance(data, int | str):
+                self.fail("invalid")
+            try:
+                return int(data)
+            except (TypeError, ValueError):
+                self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def to_representation(self, value):
+        return getattr(value, self.key, value)
+
+
+class ResolvingListSerializer(serializers.ListSerializer):
+    """Rows that each name one related object (`child.resolve = (field, model, key)`):
+    checked row by row without the database, then resolved all together in one query."""
+
+    def to_internal_value(self, data):
+        rows = super().to_internal_value(data)
+        name, model, key = self.child.resolve
+        found = model.objects.in_bulk({row[name] for row in rows}, field_name=key)
+        errors = [
+            {}
+            if row[name] in found
+            else {name: [_("“%(value)s” does not exist.") % {"value": row[name]}]}
+            for row in rows
+        ]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return [{**row, name: found[row[name]]} for row in rows]
+
+
 class CountryShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    country = serializers.PrimaryKeyRelatedField(
-        queryset=Country.objects.all(), help_text=_("ISO alpha-2 code.")
-    )
+    country = KeyField(key="pk", max_length=2, help_text=_("ISO alpha-2 code."))
     share = share_field()
+    resolve = ("country", Country, "pk")
+
+    class Meta:
+        list_serializer_class = ResolvingListSerializer
 
 
 class SectorShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    sector = serializers.SlugRelatedField(
-        slug_field="code", queryset=Sector.objects.all(), help_text=_("Sector code.")
-    )
+    sector = KeyField(key="code", max_length=50, help_text=_("Sector code."))
     share = share_field()
+    resolve = ("sector", Sector, "code")
+
+    class Meta:
+        list_serializer_class = ResolvingListSerializer
 
 
 class ParticipationInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    partner = serializers.PrimaryKeyRelatedField(
-        queryset=Partner.objects.all(), help_text=_("Partner id.")
-    )
+    partner = KeyField(key="pk", integer=True, help_text=_("Partner id."))
     role = serializers.ChoiceField(choices=Participation.Role.choices)
+    resolve = ("partner", Partner, "pk")
+
+    class Meta:
+        list_serializer_class = ResolvingListSerializer
 
 
 class TagListField(serializers.ListField):
@@ -202,10 +251,23 @@ class ProjectWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer)
     )
     # The sources name the project's relations, so the browsable API's forms can show
     # a project's current values in this input shape.
-    countries = CountryShareInputSerializer(many=True, required=False, source="project_countries")
-    sectors = SectorShareInputSerializer(many=True, required=False, source="project_sectors")
-    participations = ParticipationInputSerializer(many=True, required=False)
-    tags = TagListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+    countries = CountryShareInputSerializer(
+        many=True,
+        required=False,
+        source="project_countries",
+        max_length=LIST_LIMITS["countries"],
+    )
+    sectors = SectorShareInputSerializer(
+        many=True, required=False, source="project_sectors", max_length=LIST_LIMITS["sectors"]
+    )
+    participations = ParticipationInputSerializer(
+        many=True, required=False, max_length=LIST_LIMITS["participations"]
+    )
+    tags = TagListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        max_length=LIST_LIMITS["tags"],
+    )
 
     class Meta:
         model = Project
@@ -288,7 +350,9 @@ class ReviewCreateSerializer(StrictSerializerMixin, serializers.Serializer):
         min_value=1, max_value=5, help_text=_("5 = low risk, 1 = high risk.")
     )
     recommendation = serializers.ChoiceField(choices=Review.Recommendation.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_CHARS
+    )
 
 
 class SupportDecisionSerializer(serializers.ModelSerializer):
@@ -323,7 +387,7 @@ class SupportDecisionCreateSerializer(StrictSerializerMixin, serializers.Seriali
     )
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
     conditions = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_CHARS
     )
     decided_on = serializers.DateField(required=False, allow_null=True, default=None)
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
@@ -340,7 +404,7 @@ class ProgressUpdateSerializer(serializers.ModelSerializer):
 
 
 class ProgressUpdateCreateSerializer(StrictSerializerMixin, serializers.Serializer):
-    note = serializers.CharField(max_length=10000)
+    note = serializers.CharField(max_length=NOTE_MAX_CHARS)
     reported_on = serializers.DateField(required=False, allow_null=True, default=None)
     partner = serializers.PrimaryKeyRelatedField(
         queryset=Partner.objects.all(),
@@ -408,6 +472,6 @@ class TransitionRequestSerializer(StrictSerializerMixin, serializers.Serializer)
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_CHARS,
         help_text=_("Required by some actions (not_select, suspend, withdraw, …)."),
     )

@@ -187,7 +187,7 @@ class ProjectViewSet(
         if self.action == "create":
             return access.can_create_project(user)
         if self.action in {"update", "partial_update"}:
-            return isinstance(obj, Project) and access.can_edit_project(user, obj)
+            return isinstance(obj, Project) and bool(workflow.editable_fields(user, obj))
         if method != "POST":
             return False
         if self.action == "progress_updates":
@@ -284,8 +284,13 @@ class ProjectViewSet(
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         project = self.visible_project()
-        if not access.can_edit_project(request.user, project):
+        if not access.can_change_project(request.user, project):
             raise exceptions.PermissionDenied(_("You may only change projects of your own unit."))
+        if not workflow.editable_fields(request.user, project):
+            raise exceptions.PermissionDenied(
+                _("You may change nothing of a project that is %(status)s.")
+                % {"status": workflow.status_label(project.status)}
+            )
         version = expected_version(request, project)
         serializer = s.ProjectWriteSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)

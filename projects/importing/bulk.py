@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from projects import access, services
+from projects import access, services, workflow
 from projects.errors import InvalidData, NotAllowed
 from projects.models import (
     CodeSequence,
@@ -39,6 +39,7 @@ from projects.models import (
     Tag,
     format_project_code,
 )
+from projects.validation import list_size_errors
 
 
 def enabled() -> bool:
@@ -51,7 +52,18 @@ def prepare_create(*, actor, parsed) -> Project:
     if not access.can_create_project(actor, lead_unit_id):
         raise NotAllowed(_("You may only enter projects for your own unit."))
     project = Project(created_by=actor if getattr(actor, "pk", None) else None)
-    services._apply_fields(project, parsed.data)
+    changed = set(services._apply_fields(project, parsed.data))
+    lists = {
+        "countries": parsed.countries,
+        "sectors": parsed.sectors,
+        "participations": parsed.participations,
+        "tags": getattr(parsed, "tags", None),
+    }
+    size_errors = list_size_errors(lists)
+    if size_errors:
+        raise InvalidData(size_errors)
+    changed |= {name for name, rows in lists.items() if rows}
+    workflow.check_editable(actor, project, changed)
     errors = services._validate_links(parsed.countries or [], parsed.sectors or [])
     try:
         project.full_clean(
