@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.utils.text import smart_split, unescape_string_literal
@@ -23,10 +23,8 @@ from projects.models import (
     Project,
     ProjectCountry,
     ProjectSector,
-    Tag,
 )
 from projects.validation import validate_shares
-from registry.admin import SuperuserDeleteMixin
 from registry.models import Country, CountryGroup, Sector
 
 # --- Filters ----------------------------------------------------------------------------
@@ -529,15 +527,5 @@ class ProjectAdmin(
             _note_formset_changes(formset)
 
 
-@admin.register(Tag)
-class TagAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
-    list_display = ("name", "project_count")
-    search_fields = ("name",)
-    ordering = ("name",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(project_count=Count("projects"))
-
-    @admin.display(description=_("projects"), ordering="project_count")
-    def project_count(self, obj):
-        return obj.project_count
+# Tags and users: retired, never deleted (their own module keeps this one short).
+from projects import admin_retire  # noqa: E402, F401

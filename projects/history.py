@@ -261,3 +261,28 @@ def project_history(project: Project, *, partner_view: bool = False) -> list[dic
             entries.append(((record.history_date, 1, record.history_id), entry))
     entries.sort(key=lambda item: item[0])
     return [entry for _, entry in entries]
+
+
+def appears_in_history(user) -> bool:
+    """Whether `user` acted in the pool's history (a transition, a review, a support
+    decision, a progress update, a project they entered, or any recorded change): such a
+    user is deactivated, never deleted."""
+    from django.apps import apps
+
+    if StatusChange.objects.filter(actor=user).exists():
+        return True
+    for model, field in (
+        (Review, "reviewer"),
+        (SupportDecision, "decided_by"),
+        (ProgressUpdate, "author"),
+        (Project, "created_by"),
+    ):
+        if model.objects.filter(**{field: user}).exists():
+            return True
+    # Every model recorded by django-simple-history keeps the acting user.
+    return any(
+        model.objects.filter(history_user_id=user.pk).exists()
+        for model in apps.get_models()
+        if model.__name__.startswith("Historical")
+        and any(f.name == "history_user" for f in model._meta.get_fields())
+    )

@@ -102,7 +102,13 @@ def next_project_code() -> str:
 
 
 class Tag(models.Model):
+    """Tags are never deleted (a project's history names them): a tag that is no longer
+    wanted is merged into another or deactivated (`services.tag_merge`/`tag_deactivate`)."""
+
     name = models.CharField(_("name"), max_length=50, unique=True)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive tags stay on projects and in history.")
+    )
 
     class Meta:
         verbose_name = _("tag")
@@ -608,6 +614,9 @@ class StatusChange(models.Model):
     reason = models.TextField(
         _("reason"), blank=True, validators=[MaxLengthValidator(SHORT_TEXT_MAX_CHARS)]
     )
+    # Reasons are written for the office; a partner reads one only when the deciding
+    # user said so.
+    reason_visible_to_partners = models.BooleanField(_("reason visible to partners"), default=False)
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
     class Meta:

@@ -183,11 +183,29 @@ def _replace_participations(project, participations: Iterable[PartnerRole], acto
     return changed
 
 
+def inactive_tag_errors(names, *, keep=()) -> dict:
+    """Field errors for tags that are no longer in use (merged or deactivated), unless
+    the project already carries them (`keep`)."""
+    inactive = sorted(
+        Tag.objects.filter(name__in=set(names) - set(keep), is_active=False).values_list(
+            "name", flat=True
+        )
+    )
+    if not inactive:
+        return {}
+    return {
+        "tags": [_("The tag “%(name)s” is no longer in use.") % {"name": name} for name in inactive]
+    }
+
+
 def _set_tags(project, tags: Iterable[str]) -> bool:
     names = sorted({t.strip() for t in tags if t and t.strip()})
     current = sorted(project.tags.values_list("name", flat=True))
     if names == current:
         return False
+    errors = inactive_tag_errors(names, keep=current)
+    if errors:
+        raise InvalidData(errors)
     objects = [Tag.objects.get_or_create(name=name)[0] for name in names]
     project.tags.set(objects)
     return True
@@ -641,3 +659,42 @@ def progress_post(
     update.save()
     bump_version(project)
     return update
+
+
+# --- Tags: merged or deactivated, never deleted ---------------------------------------
+
+
+@transaction.atomic
+def tag_deactivate(*, tag: Tag, actor) -> None:
+    """Take a tag out of use: it stays on its projects and in their history, and can no
+    longer be given to another project."""
+    if not access.is_superuser(actor) and not access.can_decide(actor):
+        raise NotAllowed(_("Only managers and administrators retire tags."))
+    Tag.objects.filter(pk=tag.pk).update(is_active=False)
+
+
+@transaction.atomic
+def tag_merge(*, source: Tag, target: Tag, actor) -> int:
+    """Move every project from `source` to `target` and retire `source`. Each project
+    changed gets a new version and a history record (so syncing clients see it); the
+    source tag stays, inactive, for the history that names it. Returns the number of
+    projects moved."""
+    if not access.is_superuser(actor) and not access.can_decide(actor):
+        raise NotAllowed(_("Only managers and administrators merge tags."))
+    if source.pk == target.pk:
+        raise InvalidData({"target": [_("Choose another tag to merge into.")]})
+    if not target.is_active:
+        raise InvalidData({"target": [_("Merge into a tag that is in use.")]})
+    moved = 0
+    for project in Project.objects.select_for_update().filter(tags=source).order_by("pk"):
+        _set_simple_history_user(project, actor)
+        # The tag list is written the way `project_update` writes it (one history record
+        # with the new list), whatever the project's status: a merge renames, it decides
+        # nothing.
+        names = {tag.name for tag in project.tags.all()} - {source.name} | {target.name}
+        project.tags.set(Tag.objects.filter(name__in=names))
+        project.version += 1
+        project.save()
+        moved += 1
+    Tag.objects.filter(pk=source.pk).update(is_active=False)
+    return moved

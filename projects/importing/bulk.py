@@ -60,6 +60,7 @@ def prepare_create(*, actor, parsed) -> Project:
         "tags": getattr(parsed, "tags", None),
     }
     size_errors = list_size_errors(lists)
+    size_errors.update(services.inactive_tag_errors(lists["tags"] or ()))
     if size_errors:
         raise InvalidData(size_errors)
     changed |= {name for name, rows in lists.items() if rows}
