@@ -394,6 +394,7 @@ def project_transition(
     actor,
     action: str,
     reason: str = "",
+    reason_visible_to_partners: bool = False,
     expected_version: int | None = None,
 ) -> Project:
     """Take a workflow action (`submit`, `select`, …) on a project.
@@ -418,6 +419,7 @@ def project_transition(
         to_status=project.status,
         actor=actor if getattr(actor, "pk", None) else None,
         reason=reason,
+        reason_visible_to_partners=bool(reason_visible_to_partners and reason),
     )
     project.version += 1
     _set_simple_history_user(project, actor)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from partners.models import Partner
 from projects import access, services
+from projects.history import office_name
 from projects.models import (
     Participation,
     ProgressUpdate,
@@ -375,9 +376,17 @@ class SupportDecisionSerializer(serializers.ModelSerializer):
 
 
 class PartnerSupportDecisionSerializer(SupportDecisionSerializer):
+    """A decision as partners read it: no conditions, and decided by the office, not by a
+    staff member named."""
+
+    decided_by = serializers.SerializerMethodField()
+
     class Meta(SupportDecisionSerializer.Meta):
         fields = [f for f in SupportDecisionSerializer.Meta.fields if f != "conditions"]
         read_only_fields = fields
+
+    def get_decided_by(self, decision) -> str:
+        return office_name()
 
 
 class SupportDecisionCreateSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -401,6 +410,17 @@ class ProgressUpdateSerializer(serializers.ModelSerializer):
         model = ProgressUpdate
         fields = ["id", "author", "partner", "reported_on", "note", "created_at"]
         read_only_fields = fields
+
+
+class PartnerProgressUpdateSerializer(ProgressUpdateSerializer):
+    """An update as partners read it: posted by an institution (or the office), never by
+    a username."""
+
+    author = serializers.SerializerMethodField()
+
+    def get_author(self, update) -> str:
+        # The institution it was posted for (always one, for a partner user's update).
+        return str(update.partner) if update.partner_id is not None else office_name()
 
 
 class ProgressUpdateCreateSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -474,4 +494,9 @@ class TransitionRequestSerializer(StrictSerializerMixin, serializers.Serializer)
         default="",
         max_length=SHORT_TEXT_MAX_CHARS,
         help_text=_("Required by some actions (not_select, suspend, withdraw, …)."),
+    )
+    reason_visible_to_partners = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Partners of the project read the reason in its history only if true."),
     )

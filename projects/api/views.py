@@ -394,9 +394,10 @@ class ProjectViewSet(
     def history(self, request, code=None):
         self.only_pagination_parameters()
         project = self.visible_project()
-        entries = history.project_history(
-            project, partner_view=access.is_partner_only(request.user)
-        )
+        if access.is_partner_only(request.user):
+            entries = history.partner_history(project, viewer=request.user)
+        else:
+            entries = history.project_history(project)
         return self.paginated(entries, s.HistoryEntrySerializer)
 
     @extend_schema(
@@ -510,7 +511,11 @@ class ProjectViewSet(
         project = self.visible_project()
         if request.method == "GET":
             self.only_pagination_parameters()
-            rows = project.progress_updates.select_related("author").order_by("-reported_on", "-id")
+            rows = project.progress_updates.select_related("author", "partner").order_by(
+                "-reported_on", "-id"
+            )
+            if access.is_partner_only(request.user):
+                return self.paginated(rows, s.PartnerProgressUpdateSerializer)
             return self.paginated(rows, s.ProgressUpdateSerializer)
         if not access.can_post_progress(request.user, project):
             raise exceptions.PermissionDenied(_("You may not post updates on this project."))
@@ -545,6 +550,7 @@ class ProjectViewSet(
             fields={
                 "action": serializers.ChoiceField(choices=ACTIONS),
                 "reason": serializers.CharField(required=False, allow_blank=True),
+                "reason_visible_to_partners": serializers.BooleanField(required=False),
             },
         ),
         responses={
@@ -576,6 +582,7 @@ class ProjectViewSet(
             actor=request.user,
             action=data["action"],
             reason=data["reason"],
+            reason_visible_to_partners=data["reason_visible_to_partners"],
             expected_version=version,
         )
         return self.project_response(project.pk)
