@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from projects.workflow import editable_markdown_table, markdown_table
 
@@ -22,5 +23,7 @@ class Command(BaseCommand):
         if options["table"] in {"all", "transitions"}:
             tables.append(markdown_table())
         if options["table"] in {"all", "editable"}:
-            tables.append(editable_markdown_table())
+            # The README is in English.
+            with translation.override("en"):
+                tables.append(editable_markdown_table())
         self.stdout.write("\n\n".join(tables))
