@@ -172,22 +172,23 @@ class KeyField(serializers.CharField):
     keeps the key; `ResolvingListSerializer` turns the keys of every row into objects in
     one query (a related field would cost one query per row)."""
 
-    def __init__(self, *, key: str, integer: bool = False, **kwargs):
-        self.key, self.integer = key, integer
+    def __init__(self, *, key: str, **kwargs):
+        self.key = key
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if self.integer:
-            if isinstance(data, bool) or not isinstance(data, int | str):
-                self.fail("invalid")
-            try:
-                return int(data)
-            except (TypeError, ValueError):
-                self.fail("invalid")
-        return super().to_internal_value(data)
 
     def to_representation(self, value):
         return getattr(value, self.key, value)
+
+
+class IdKeyField(serializers.IntegerField):
+    """A row id, resolved with its list (`ResolvingListSerializer`); a positive 64-bit
+    integer, so a huge number is a 400, not a database overflow."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_representation(self, value):
+        return getattr(value, "pk", value)
 
 
 class ResolvingListSerializer(serializers.ListSerializer):
@@ -228,7 +229,7 @@ class SectorShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class ParticipationInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    partner = KeyField(key="pk", integer=True, help_text=_("Partner id."))
+    partner = IdKeyField(help_text=_("Partner id."))
     role = serializers.ChoiceField(choices=Participation.Role.choices)
     resolve = ("partner", Partner, "pk")
 
