@@ -1,7 +1,7 @@
 """Partner institutions, the people at them, and which users act for which institution."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +51,9 @@ class Partner(BilingualNameMixin, models.Model):
     )
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(
-        _("description"), blank=True, validators=[validate_no_control_characters]
+        _("description"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(5000)],
     )
     org_id = models.CharField(
         _("organisation identifier"),
@@ -105,7 +107,11 @@ class Contact(models.Model):
     phone = models.CharField(
         _("phone"), max_length=40, blank=True, validators=[validate_no_control_characters]
     )
-    notes = models.TextField(_("notes"), blank=True, validators=[validate_no_control_characters])
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(5000)],
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -66,6 +66,13 @@ def can_edit_project(user, project: Project) -> bool:
     return OFFICER in user_roles(user) and project.lead_unit_id in member_partner_ids(user)
 
 
+def can_change_project(user, project: Project) -> bool:
+    """Whether `user` may write to `project` at all: its officers and administrators, and
+    managers (for the review schedule). Which fields, in which status, the editable-fields
+    table in `projects.workflow` says."""
+    return can_edit_project(user, project) or can_decide(user)
+
+
 def can_create_project(user, lead_unit_id: int | None = None) -> bool:
     if is_superuser(user):
         return True

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.utils.text import smart_split, unescape_string_literal
@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from partners.admin import narrow_autocomplete
 from partners.models import Partner
-from projects import access, services
+from projects import access, services, workflow
 from projects.admin_import import ImportAdminMixin
 from projects.admin_workflow import WorkflowAdminMixin
 from projects.dashboard import ProjectExportAdminMixin
@@ -24,11 +24,9 @@ from projects.models import (
     Project,
     ProjectCountry,
     ProjectSector,
-    Tag,
 )
 from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
-from registry.admin import SuperuserDeleteMixin
 from registry.models import Country, CountryGroup, Sector
 
 # --- Filters ----------------------------------------------------------------------------
@@ -145,24 +143,27 @@ class ParticipatingPartnerFilter(admin.SimpleListFilter):
 
 
 class ProjectInlineMixin:
-    """The rows of a project are changed by whoever may change the project."""
+    """The rows of a project are changed by whoever may change the project, while the
+    editable-fields table (`workflow.EDITABLE_FIELDS`) lets them change this list."""
 
     extra = 0
+    # The list's name in the editable-fields table.
+    table_name = ""
+
+    def _may_change_list(self, request, obj) -> bool:
+        return obj is None or (
+            access.can_edit_project(request.user, obj)
+            and self.table_name in workflow.editable_fields(request.user, obj)
+        )
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and (
-            obj is None or access.can_edit_project(request.user, obj)
-        )
+        return super().has_add_permission(request, obj) and self._may_change_list(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or access.can_edit_project(request.user, obj)
-        )
+        return super().has_change_permission(request, obj) and self._may_change_list(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (
-            obj is None or access.can_edit_project(request.user, obj)
-        )
+        return super().has_delete_permission(request, obj) and self._may_change_list(request, obj)
 
 
 class SharesFormSet(BaseInlineFormSet):
@@ -192,6 +193,7 @@ class SectorFormSet(SharesFormSet):
 
 class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
     model = ProjectCountry
+    table_name = "countries"
     formset = CountryFormSet
     autocomplete_fields = ("country",)
     fields = ("country", "share")
@@ -199,6 +201,7 @@ class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
 
 class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
     model = ProjectSector
+    table_name = "sectors"
     formset = SectorFormSet
     autocomplete_fields = ("sector",)
     fields = ("sector", "share")
@@ -206,6 +209,7 @@ class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
 
 class ParticipationInline(ProjectInlineMixin, admin.TabularInline):
     model = Participation
+    table_name = "participations"
     autocomplete_fields = ("partner",)
     fields = ("partner", "role")
 
@@ -415,6 +419,15 @@ class ProjectAdmin(
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_readonly_fields(self, request, obj=None):
+        # What the editable-fields table does not let this user change now is shown, not
+        # offered (the service refuses it anyway, with the same rule).
+        readonly = list(super().get_readonly_fields(request, obj))
+        editable = workflow.editable_fields(request.user, obj or Project())
+        return readonly + [
+            name for name in (*services.EDITABLE_FIELDS, "tags") if name not in editable
+        ]
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lead_unit":
             kwargs["queryset"] = access.assignable_lead_units(request.user, Partner.objects.all())
@@ -526,20 +539,8 @@ class ProjectAdmin(
         return super().response_add(request, obj, post_url_continue)
 
 
-@admin.register(Tag)
-class TagAdmin(SuperuserDeleteMixin, admin.ModelAdmin):
-    list_display = ("name", "project_count")
-    search_fields = ("name",)
-    ordering = ("name",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(project_count=Count("projects"))
-
-    @admin.display(description=_("projects"), ordering="project_count")
-    def project_count(self, obj):
-        return obj.project_count
-
-
 # Results pages register themselves with the admin site.
+# Tags and users: retired, never deleted (their own module keeps this one short).
+from projects import admin_retire  # noqa: E402, F401
 from projects.results import admin as results_admin  # noqa: E402, F401
 from projects.risk import admin as risk_admin  # noqa: E402, F401

@@ -63,6 +63,11 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(
         label=_("reason"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), required=False
     )
+    reason_visible_to_partners = forms.BooleanField(
+        label=_("visible to partners"),
+        required=False,
+        help_text=_("Partners of the project read the reason in its history only if ticked."),
+    )
     # The version the user confirmed: a change by someone else in between is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -132,6 +137,7 @@ class WorkflowAdminMixin:
                         actor=request.user,
                         action=transition.name,
                         reason=form.cleaned_data["reason"],
+                        reason_visible_to_partners=form.cleaned_data["reason_visible_to_partners"],
                         expected_version=form.cleaned_data["version"],
                     )
                 except DomainError as error:
@@ -285,6 +291,7 @@ class WorkflowAdminMixin:
                     actor=request.user,
                     action=transition.name,
                     reason=form.cleaned_data["reason"],
+                    reason_visible_to_partners=form.cleaned_data["reason_visible_to_partners"],
                 )
             except DomainError as error:
                 refused.append(f"{project.code}: {_error_text(error)}")

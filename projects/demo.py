@@ -6,6 +6,7 @@ Loading is idempotent: institutions are matched by Chinese name and country, pro
 the demo tag and their Chinese title (the demo key), users by username.
 """
 
+import datetime
 import json
 import secrets
 import string
@@ -19,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from partners.models import Membership, Partner
-from projects import services
+from projects import services, workflow
 from projects.models import Project, Review, Status
 from registry.models import Sector
 from registry.roles import MANAGER, OFFICER, PARTNER, REVIEWER
@@ -240,7 +241,9 @@ def _create_project(row: dict, partners: dict[str, Partner]) -> Project:
         "risk_notes": row.get("risk_notes", ""),
         "support_requested": row.get("support_requested", ""),
     }
-    for name in ("planned_start", "planned_end", "actual_start", "actual_end", "next_review_due"):
+    # Actual dates and the review date are facts of later statuses (the editable-fields
+    # table): `_record_later_facts` sets them once the project has reached its status.
+    for name in ("planned_start", "planned_end"):
         if row.get(name):
             data[name] = row[name]
     sector_ids = dict(Sector.objects.values_list("code", "pk"))
@@ -261,6 +264,24 @@ def _create_project(row: dict, partners: dict[str, Partner]) -> Project:
         ],
         tags=[DEMO_TAG, *row.get("tags", [])],
     )
+
+
+def _record_later_facts(project: Project, row: dict) -> Project:
+    """The sample's actual dates (by the lead unit) and review date (by the manager),
+    where the project's status lets them be set."""
+    for actor, names in (
+        (_officer_side(project), ("actual_start", "actual_end")),
+        (demo_user("demo-manager"), ("next_review_due",)),
+    ):
+        allowed = workflow.editable_fields(actor, project)
+        data = {
+            name: datetime.date.fromisoformat(str(row[name]))
+            for name in names
+            if row.get(name) and name in allowed
+        }
+        if data:
+            project, _changed = services.project_update(actor=actor, project=project, data=data)
+    return project
 
 
 def _take_step(project: Project, step: str, next_step: str | None, row: dict) -> Project:
@@ -347,4 +368,6 @@ def load_demo(*, drafts_only: bool = False) -> DemoReport:
             next_step = steps[index + 1] if index + 1 < len(steps) else None
             project = _take_step(project, step, next_step, row)
             report.steps_taken += 1
+        if not drafts_only:
+            _record_later_facts(project, row)
     return report

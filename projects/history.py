@@ -261,3 +261,242 @@ def project_history(project: Project, *, partner_view: bool = False) -> list[dic
             entries.append(((record.history_date, 1, record.history_id), entry))
     entries.sort(key=lambda item: item[0])
     return [entry for _, entry in entries]
+
+
+def appears_in_history(user) -> bool:
+    """Whether `user` acted in the pool's history (a transition, a review, a support
+    decision, a progress update, a project they entered, or any recorded change): such a
+    user is deactivated, never deleted."""
+    from django.apps import apps
+
+    if StatusChange.objects.filter(actor=user).exists():
+        return True
+    for model, field in (
+        (Review, "reviewer"),
+        (SupportDecision, "decided_by"),
+        (ProgressUpdate, "author"),
+        (Project, "created_by"),
+    ):
+        if model.objects.filter(**{field: user}).exists():
+            return True
+    # Every model recorded by django-simple-history keeps the acting user.
+    return any(
+        model.objects.filter(history_user_id=user.pk).exists()
+        for model in apps.get_models()
+        if model.__name__.startswith("Historical")
+        and any(f.name == "history_user" for f in model._meta.get_fields())
+    )
+
+
+# --- The partner projection ----------------------------------------------------------------
+
+# The project fields whose changes a partner reads (README, "Partner history"): what the
+# partner's own project response shows, but for the status (its transitions say it) and
+# the office's own bookkeeping (risk, review schedule, screening round, who entered it).
+PARTNER_PROJECT_FIELDS = (
+    "title_zh",
+    "title_en",
+    "summary_zh",
+    "summary_en",
+    "kind",
+    "lead_unit",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "estimated_value",
+    "currency",
+    "support_requested",
+)
+# The rows of a project a partner reads the changes of, with the fields it reads.
+PARTNER_CHILD_FIELDS = {
+    ProjectCountry: ("country", "share"),
+    ProjectSector: ("sector", "share"),
+    Participation: ("partner", "role"),
+    ProgressUpdate: ("partner", "reported_on", "note"),
+}
+
+
+def office_name() -> str:
+    """Who acted, as partners read it: the office, never a staff member's name."""
+    from django.conf import settings
+
+    return getattr(settings, "REGISTRY_OFFICE_NAME", "") or gettext("Foreign Affairs Office")
+
+
+def partner_history(project: Project, *, viewer) -> list[dict]:
+    """The history of `project` as a partner user (`viewer`) reads it, oldest first.
+
+    Same entry shape as `project_history`, with: transitions (status from and to; the
+    reason only where the deciding user made it visible to partners; no other field
+    changes); changes of `PARTNER_PROJECT_FIELDS` and tags; countries, sectors,
+    participations and progress updates. `old`/`new` are display names, never ids; an
+    institution the viewer cannot see is named "another institution"; the actor is the
+    office, or the institution a progress update was posted for. Reviews, support
+    decisions, internal fields and usernames never appear."""
+    from projects import access
+
+    labels = _Labels()
+    visible_partner_ids = set(
+        access.visible_partners(viewer)
+        .filter(pk__in=_partner_ids(project))
+        .values_list("pk", flat=True)
+    )
+    office = office_name()
+    entries: list[tuple[tuple, dict]] = []
+    status_labels = dict(Status.choices)
+    transition_ids = set()
+    for change in StatusChange.objects.filter(project=project).order_by("id"):
+        transition_ids.add(change.pk)
+        entry = {
+            "at": change.created_at,
+            "actor": office,
+            "kind": "transition",
+            "model": "project",
+            "model_label": str(Project._meta.verbose_name),
+            "object": project.code,
+            "action": change.action,
+            "changes": [],
+            "from_status": change.from_status or None,
+            "to_status": change.to_status,
+            "from_status_label": str(status_labels.get(change.from_status, "")) or None,
+            "to_status_label": str(status_labels.get(change.to_status, change.to_status)),
+            "reason": change.reason if change.reason_visible_to_partners else "",
+        }
+        entries.append(((change.created_at, 0, change.pk), entry))
+
+    records = {
+        Project: list(
+            Project.history.model.objects.filter(id=project.pk).order_by(
+                "history_date", "history_id"
+            )
+        )
+    }
+    for model in PARTNER_CHILD_FIELDS:
+        records[model] = list(
+            model.history.model.objects.filter(project_id=project.pk).order_by(
+                "history_date", "history_id"
+            )
+        )
+    tag_model = Project.history.model._meta.get_field("historicalproject_tags").related_model
+    tags_by_record: dict[int, list[str]] = {}
+    for history_id, name in tag_model.objects.filter(
+        history__id=project.pk, tag__isnull=False
+    ).values_list("history_id", "tag__name"):
+        tags_by_record.setdefault(history_id, []).append(name)
+    for model, rows in records.items():
+        _want_labels(model, rows, labels)
+    labels.load()
+
+    def display(field, value):
+        if value in (None, ""):
+            return value
+        if (
+            field.is_relation
+            and field.related_model is Partner
+            and value not in visible_partner_ids
+        ):
+            return gettext("another institution")
+        return _display(field, value, labels)
+
+    def changes_of(model, names, old, new) -> list[dict]:
+        changes = []
+        for name in names:
+            field = model._meta.get_field(name)
+            before = getattr(old, field.attname) if old is not None else None
+            after = getattr(new, field.attname) if new is not None else None
+            if before == after or (before in (None, "") and after in (None, "")):
+                continue
+            changes.append(
+                {
+                    "field": name,
+                    "label": str(field.verbose_name),
+                    "old": display(field, before),
+                    "new": display(field, after),
+                    "old_display": display(field, before),
+                    "new_display": display(field, after),
+                }
+            )
+        return changes
+
+    for model, rows in records.items():
+        names = PARTNER_PROJECT_FIELDS if model is Project else PARTNER_CHILD_FIELDS[model]
+        previous: dict = {}
+        for record in rows:
+            old = previous.get(record.id)
+            previous[record.id] = record
+            if record.history_type == "-":
+                changes = changes_of(model, names, record, None)
+            else:
+                changes = changes_of(
+                    model, names, old if record.history_type == "~" else None, record
+                )
+            if model is Project:
+                old_tags = sorted(tags_by_record.get(old.history_id, [])) if old else []
+                new_tags = sorted(tags_by_record.get(record.history_id, []))
+                if old_tags != new_tags:
+                    changes.append(
+                        {
+                            "field": "tags",
+                            "label": str(Project._meta.get_field("tags").verbose_name),
+                            "old": old_tags,
+                            "new": new_tags,
+                            "old_display": ", ".join(old_tags),
+                            "new_display": ", ".join(new_tags),
+                        }
+                    )
+            if not changes:
+                # Nothing a partner reads changed (a transition's own record, an internal
+                # note): no entry.
+                continue
+            if model is Participation:
+                partner = display(model._meta.get_field("partner"), record.partner_id)
+                role = dict(Participation.Role.choices).get(record.role, record.role)
+                label = f"{partner} ({role})"
+            elif model is ProgressUpdate:
+                label = _plain(record.reported_on)
+            else:
+                label = project.code if model is Project else _object_label(model, record, labels)
+            actor = office
+            if model is ProgressUpdate and record.partner_id in visible_partner_ids:
+                actor = labels.name(Partner, record.partner_id)
+            entries.append(
+                (
+                    (record.history_date, 1, record.history_id),
+                    {
+                        "at": record.history_date,
+                        "actor": actor,
+                        "kind": "change",
+                        "model": model._meta.model_name,
+                        "model_label": str(model._meta.verbose_name),
+                        "object": label,
+                        "action": HISTORY_ACTIONS[record.history_type],
+                        "changes": changes,
+                        "from_status": None,
+                        "to_status": None,
+                        "from_status_label": None,
+                        "to_status_label": None,
+                        "reason": "",
+                    },
+                )
+            )
+    entries.sort(key=lambda item: item[0])
+    return [entry for _, entry in entries]
+
+
+def _partner_ids(project: Project) -> set[int]:
+    """Every institution the project's history may name (past participations included)."""
+    ids = set(
+        Participation.history.model.objects.filter(project_id=project.pk).values_list(
+            "partner_id", flat=True
+        )
+    )
+    ids |= set(
+        ProgressUpdate.history.model.objects.filter(
+            project_id=project.pk, partner_id__isnull=False
+        ).values_list("partner_id", flat=True)
+    )
+    ids |= set(
+        Project.history.model.objects.filter(id=project.pk).values_list("lead_unit_id", flat=True)
+    )
+    return ids

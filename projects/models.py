@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from projects.validation import NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS, SUMMARY_MAX_CHARS
 from registry.validators import validate_currency, validate_no_control_characters
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -101,8 +102,14 @@ def next_project_code() -> str:
 
 
 class Tag(models.Model):
+    """Tags are never deleted (a project's history names them): a tag that is no longer
+    wanted is merged into another or deactivated (`services.tag_merge`/`tag_deactivate`)."""
+
     name = models.CharField(
         _("name"), max_length=50, unique=True, validators=[validate_no_control_characters]
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive tags stay on projects and in history.")
     )
 
     class Meta:
@@ -185,10 +192,14 @@ class Project(models.Model):
         validators=[validate_no_control_characters],
     )
     summary_zh = models.TextField(
-        _("summary (Chinese)"), blank=True, validators=[validate_no_control_characters]
+        _("summary (Chinese)"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(SUMMARY_MAX_CHARS)],
     )
     summary_en = models.TextField(
-        _("summary (English)"), blank=True, validators=[validate_no_control_characters]
+        _("summary (English)"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(SUMMARY_MAX_CHARS)],
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PROJECT)
     # Changed only by projects.workflow; never by a form or a PATCH.
@@ -217,19 +228,23 @@ class Project(models.Model):
         _("currency"), max_length=3, blank=True, validators=[validate_currency]
     )
     support_requested = models.TextField(
-        _("support requested"), blank=True, validators=[validate_no_control_characters]
+        _("support requested"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(NOTE_MAX_CHARS)],
     )
     risk_level = models.CharField(
         _("risk level"), max_length=10, choices=RiskLevel, default=RiskLevel.MEDIUM
     )
     risk_notes = models.TextField(
-        _("risk notes"), blank=True, validators=[validate_no_control_characters]
+        _("risk notes"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(NOTE_MAX_CHARS)],
     )
     internal_notes = models.TextField(
         _("internal notes"),
         blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(NOTE_MAX_CHARS)],
         help_text=_("Seen by staff only, never by partners."),
-        validators=[validate_no_control_characters],
     )
     next_review_due = models.DateField(_("next review due"), null=True, blank=True)
     screening_round = models.PositiveSmallIntegerField(_("screening round"), default=0)
@@ -492,7 +507,9 @@ class Review(models.Model):
     weighted_score = models.DecimalField(_("weighted score"), max_digits=4, decimal_places=2)
     recommendation = models.CharField(_("recommendation"), max_length=20, choices=Recommendation)
     comment = models.TextField(
-        _("comment"), blank=True, validators=[validate_no_control_characters]
+        _("comment"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(SHORT_TEXT_MAX_CHARS)],
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
@@ -561,7 +578,9 @@ class SupportDecision(models.Model):
         _("currency"), max_length=3, blank=True, validators=[validate_currency]
     )
     conditions = models.TextField(
-        _("conditions"), blank=True, validators=[validate_no_control_characters]
+        _("conditions"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(SHORT_TEXT_MAX_CHARS)],
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -616,7 +635,14 @@ class StatusChange(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    reason = models.TextField(_("reason"), blank=True, validators=[validate_no_control_characters])
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        validators=[validate_no_control_characters, MaxLengthValidator(SHORT_TEXT_MAX_CHARS)],
+    )
+    # Reasons are written for the office; a partner reads one only when the deciding
+    # user said so.
+    reason_visible_to_partners = models.BooleanField(_("reason visible to partners"), default=False)
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -653,7 +679,9 @@ class ProgressUpdate(models.Model):
         verbose_name=_("on behalf of"),
     )
     reported_on = models.DateField(_("reported on"), default=timezone.localdate)
-    note = models.TextField(_("note"), validators=[validate_no_control_characters])
+    note = models.TextField(
+        _("note"), validators=[validate_no_control_characters, MaxLengthValidator(NOTE_MAX_CHARS)]
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
 

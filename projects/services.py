@@ -37,7 +37,7 @@ from projects.models import (
     Tag,
     format_project_code,
 )
-from projects.validation import validate_shares
+from projects.validation import list_size_errors, validate_shares
 from registry.roles import REVIEWER
 
 # Fields of Project that a create/update may set. Status, code and version never.
@@ -221,14 +221,68 @@ def _replace_participations(project, participations: Iterable[PartnerRole], acto
     return changed
 
 
+def inactive_tag_errors(names, *, keep=()) -> dict:
+    """Field errors for tags that are no longer in use (merged or deactivated), unless
+    the project already carries them (`keep`)."""
+    inactive = sorted(
+        Tag.objects.filter(name__in=set(names) - set(keep), is_active=False).values_list(
+            "name", flat=True
+        )
+    )
+    if not inactive:
+        return {}
+    return {
+        "tags": [_("The tag “%(name)s” is no longer in use.") % {"name": name} for name in inactive]
+    }
+
+
 def _set_tags(project, tags: Iterable[str]) -> bool:
     names = sorted({t.strip() for t in tags if t and t.strip()})
     current = sorted(project.tags.values_list("name", flat=True))
     if names == current:
         return False
+    errors = inactive_tag_errors(names, keep=current)
+    if errors:
+        raise InvalidData(errors)
     objects = [Tag.objects.get_or_create(name=name)[0] for name in names]
     project.tags.set(objects)
     return True
+
+
+def _check_list_sizes(countries, sectors, participations, tags) -> None:
+    errors = list_size_errors(
+        {
+            "countries": countries,
+            "sectors": sectors,
+            "participations": participations,
+            "tags": tags,
+        }
+    )
+    if errors:
+        raise InvalidData(errors)
+
+
+def _changed_lists(project, countries, sectors, participations, tags) -> set[str]:
+    """The lists given that differ from what the project has (read only, nothing written),
+    for the editable-fields check before anything is written."""
+    changed = set()
+    if countries is not None:
+        current = dict(project.project_countries.values_list("country_id", "share"))
+        if current != {c.country_id: c.share for c in countries}:
+            changed.add("countries")
+    if sectors is not None:
+        current = dict(project.project_sectors.values_list("sector_id", "share"))
+        if current != {s.sector_id: s.share for s in sectors}:
+            changed.add("sectors")
+    if participations is not None:
+        current = set(project.participations.values_list("partner_id", "role"))
+        if current != {(p.partner_id, p.role) for p in participations}:
+            changed.add("participations")
+    if tags is not None:
+        names = sorted({t.strip() for t in tags if t and t.strip()})
+        if names != sorted(project.tags.values_list("name", flat=True)):
+            changed.add("tags")
+    return changed
 
 
 def _save_links(project, actor, countries, sectors, participations, tags) -> bool:
@@ -262,6 +316,8 @@ def _new_project(
     data: dict,
     countries: list,
     sectors: list,
+    participations: list = (),
+    tags: list = (),
     lead_unit_exists: bool = False,
     constraints_at_insert: bool = False,
 ) -> Project:
@@ -277,8 +333,16 @@ def _new_project(
     lead_unit_id = getattr(lead_unit, "pk", lead_unit)
     if not access.can_create_project(actor, lead_unit_id):
         raise NotAllowed(_("You may only enter projects for your own unit."))
+    _check_list_sizes(countries, sectors, participations, tags)
+    tag_errors = inactive_tag_errors(tags) if tags else {}
+    if tag_errors:
+        raise InvalidData(tag_errors)
     project = Project(created_by=actor if getattr(actor, "pk", None) else None)
-    _apply_fields(project, data)
+    changed = set(_apply_fields(project, data))
+    lists = {"countries": countries, "sectors": sectors, "participations": participations}
+    changed |= {name for name, rows in (*lists.items(), ("tags", tags)) if rows}
+    # What a new project may carry is the editable-fields table's (status draft).
+    workflow.check_editable(actor, project, changed)
     # `created_by` is the acting user, read from the database by its caller.
     exclude = ["code", "tags"] + (["lead_unit", "created_by"] if lead_unit_exists else [])
     _full_clean(
@@ -302,7 +366,15 @@ def project_create(
 ) -> Project:
     """Enter a new project as a draft. Officers create projects for their own units."""
     countries, sectors, participations = list(countries), list(sectors), list(participations)
-    project = _new_project(actor=actor, data=data, countries=countries, sectors=sectors)
+    tags = list(tags)
+    project = _new_project(
+        actor=actor,
+        data=data,
+        countries=countries,
+        sectors=sectors,
+        participations=participations,
+        tags=tags,
+    )
     _set_simple_history_user(project, actor)
     project.save()
     _save_links(project, actor, countries, sectors, participations, tags)
@@ -368,6 +440,8 @@ def projects_create_many(
                 data=new.data,
                 countries=list(new.countries),
                 sectors=list(new.sectors),
+                participations=list(new.participations),
+                tags=list(new.tags),
                 lead_unit_exists=lead_id in existing_leads,
                 constraints_at_insert=True,
             )
@@ -476,7 +550,7 @@ def project_update(
     unchanged write records nothing and keeps the version."""
     project = lock_project(project)
     check_version(project, expected_version)
-    if not access.can_edit_project(actor, project):
+    if not access.can_change_project(actor, project):
         raise NotAllowed(_("You may only change projects of your own unit."))
     new_lead = data.get("lead_unit")
     new_lead_id = getattr(new_lead, "pk", new_lead)
@@ -488,7 +562,13 @@ def project_update(
         raise NotAllowed(_("You may only hand a project to a unit you belong to."))
     countries = None if countries is None else list(countries)
     sectors = None if sectors is None else list(sectors)
+    participations = None if participations is None else list(participations)
+    tags = None if tags is None else list(tags)
+    _check_list_sizes(countries, sectors, participations, tags)
+    # The status the project is in decides, before anything is written.
+    changed_lists = _changed_lists(project, countries, sectors, participations, tags)
     changed_fields = _apply_fields(project, data)
+    workflow.check_editable(actor, project, {*changed_fields, *changed_lists})
     link_errors = _validate_links(countries, sectors)
     for name, messages in _sites_outside(project, countries).items():
         link_errors.setdefault(name, []).extend(messages)
@@ -554,6 +634,7 @@ def project_transition(
     actor,
     action: str,
     reason: str = "",
+    reason_visible_to_partners: bool = False,
     expected_version: int | None = None,
 ) -> Project:
     """Take a workflow action (`submit`, `select`, …) on a project.
@@ -578,6 +659,7 @@ def project_transition(
         to_status=project.status,
         actor=actor if getattr(actor, "pk", None) else None,
         reason=reason,
+        reason_visible_to_partners=bool(reason_visible_to_partners and reason),
     )
     project.version += 1
     _set_simple_history_user(project, actor)
@@ -825,3 +907,42 @@ def progress_post(
         project=project, event=events.PROGRESS_POSTED, actor=actor, progress_update=update
     )
     return update
+
+
+# --- Tags: merged or deactivated, never deleted ---------------------------------------
+
+
+@transaction.atomic
+def tag_deactivate(*, tag: Tag, actor) -> None:
+    """Take a tag out of use: it stays on its projects and in their history, and can no
+    longer be given to another project."""
+    if not access.is_superuser(actor) and not access.can_decide(actor):
+        raise NotAllowed(_("Only managers and administrators retire tags."))
+    Tag.objects.filter(pk=tag.pk).update(is_active=False)
+
+
+@transaction.atomic
+def tag_merge(*, source: Tag, target: Tag, actor) -> int:
+    """Move every project from `source` to `target` and retire `source`. Each project
+    changed gets a new version and a history record (so syncing clients see it); the
+    source tag stays, inactive, for the history that names it. Returns the number of
+    projects moved."""
+    if not access.is_superuser(actor) and not access.can_decide(actor):
+        raise NotAllowed(_("Only managers and administrators merge tags."))
+    if source.pk == target.pk:
+        raise InvalidData({"target": [_("Choose another tag to merge into.")]})
+    if not target.is_active:
+        raise InvalidData({"target": [_("Merge into a tag that is in use.")]})
+    moved = 0
+    for project in Project.objects.select_for_update().filter(tags=source).order_by("pk"):
+        _set_simple_history_user(project, actor)
+        # The tag list is written the way `project_update` writes it (one history record
+        # with the new list), whatever the project's status: a merge renames, it decides
+        # nothing.
+        names = {tag.name for tag in project.tags.all()} - {source.name} | {target.name}
+        project.tags.set(Tag.objects.filter(name__in=names))
+        project.version += 1
+        project.save()
+        moved += 1
+    Tag.objects.filter(pk=source.pk).update(is_active=False)
+    return moved

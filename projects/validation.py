@@ -8,6 +8,27 @@ from django.utils.translation import gettext as _
 
 HUNDRED = Decimal("100")
 
+# What one project may carry, so a single write stays cheap (the API, the admin and the
+# import refuse more with a message naming the limit).
+LIST_LIMITS = {"countries": 60, "sectors": 20, "participations": 100, "tags": 50}
+# Free-text fields: summaries, notes and reasons.
+SUMMARY_MAX_CHARS = 20_000
+NOTE_MAX_CHARS = 10_000
+SHORT_TEXT_MAX_CHARS = 5_000
+
+
+def list_size_errors(lists: dict[str, list | None]) -> dict[str, list[str]]:
+    """`{"countries": [...], ...}` (None: not given) → field errors for lists over their cap."""
+    errors = {}
+    for name, rows in lists.items():
+        limit = LIST_LIMITS[name]
+        if rows is not None and len(rows) > limit:
+            errors[name] = [
+                _("At most %(limit)d %(name)s per project; %(count)d were given.")
+                % {"limit": limit, "name": _(name), "count": len(rows)}
+            ]
+    return errors
+
 
 def validate_shares(shares: Iterable[Decimal | None], *, label: str) -> None:
     """Shares of one project add up to 100 when they are given.

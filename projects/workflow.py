@@ -377,6 +377,147 @@ def transitions_from(status: str) -> list[Transition]:
     return [t for t in TRANSITIONS if status in t.sources]
 
 
+# --- Who may change which fields, in which status ---------------------------------------
+
+# What a decision was based on: fixed once the project leaves the draft (a manager returns
+# it for revision to change it).
+DECISION_BASIS = (
+    "title_zh",
+    "title_en",
+    "summary_zh",
+    "summary_en",
+    "kind",
+    "lead_unit",
+    "estimated_value",
+    "currency",
+    "countries",
+    "sectors",
+    "participations",
+    "support_requested",
+    "planned_start",
+    "planned_end",
+)
+IMPLEMENTATION_FACTS = ("actual_start", "actual_end")
+STAFF_NOTES = ("risk_level", "risk_notes", "internal_notes", "tags")
+S = Status
+OPEN_STATUSES = tuple(s for s in S.values if s not in (S.WITHDRAWN, S.ARCHIVED))
+
+
+@dataclass(frozen=True)
+class EditableFields:
+    """`roles` may change `fields` of a project that is in one of `statuses`."""
+
+    label: str
+    fields: tuple[str, ...]
+    statuses: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+EDITABLE_FIELDS: tuple[EditableFields, ...] = (
+    EditableFields(_("what a decision is based on"), DECISION_BASIS, (S.DRAFT,), (OFFICER,)),
+    EditableFields(
+        _("implementation facts"),
+        IMPLEMENTATION_FACTS,
+        (S.IN_PROGRESS, S.SUSPENDED, S.COMPLETED),
+        (OFFICER,),
+    ),
+    EditableFields(_("risk, internal notes and tags"), STAFF_NOTES, OPEN_STATUSES, (OFFICER,)),
+    EditableFields(
+        _("periodic review"),
+        ("next_review_due",),
+        (S.SELECTED, S.IN_PROGRESS, S.SUSPENDED),
+        (MANAGER,),
+    ),
+)
+del S
+# Every field some row of the table names: what a project write may touch at all.
+TABLE_FIELDS = frozenset(name for row in EDITABLE_FIELDS for name in row.fields)
+
+
+def _acts_as(role: str, user, project: Project) -> bool:
+    if access.is_superuser(user):
+        return True
+    if role not in access.user_roles(user):
+        return False
+    if role == OFFICER and project.pk is None:
+        # A new project: the officer enters it for one of their own units.
+        return access.can_create_project(user, project.lead_unit_id)
+    return _ROLE_RIGHTS[role](user, project)
+
+
+def editable_fields(user, project: Project) -> frozenset[str]:
+    """The fields (and lists: countries, sectors, participations, tags) `user` may change
+    on `project` in its current status (a new project is a draft). Administrators act
+    as every role, within the same statuses: what was decided stays decided."""
+    status = project.status if project.pk else Status.DRAFT
+    return frozenset(
+        name
+        for row in EDITABLE_FIELDS
+        if status in row.statuses and any(_acts_as(role, user, project) for role in row.roles)
+        for name in row.fields
+    )
+
+
+def _field_label(name: str) -> str:
+    if name in {"countries", "sectors", "participations"}:
+        return {
+            "countries": gettext("countries"),
+            "sectors": gettext("sectors"),
+            "participations": gettext("participations"),
+        }[name]
+    return str(Project._meta.get_field(name).verbose_name)
+
+
+def check_editable(user, project: Project, changed) -> None:
+    """Raise InvalidData naming each changed field `user` may not change on `project` now,
+    and when and by whom it can be changed."""
+    allowed = editable_fields(user, project)
+    refused = sorted(set(changed) - allowed)
+    if not refused:
+        return
+    status = status_label(project.status if project.pk else Status.DRAFT)
+    role_names = {OFFICER: gettext("an officer of the lead unit"), MANAGER: gettext("a manager")}
+    errors = {}
+    for name in refused:
+        row = next((row for row in EDITABLE_FIELDS if name in row.fields), None)
+        if row is None:
+            errors[name] = [gettext("This field cannot be set.")]
+            continue
+        errors[name] = [
+            gettext(
+                "“%(field)s” can be changed only by %(who)s while the project is "
+                "%(statuses)s; this project is %(status)s."
+            )
+            % {
+                "field": _field_label(name),
+                "who": gettext(" or ").join(role_names[r] for r in row.roles),
+                "statuses": gettext(" or ").join(status_label(s) for s in row.statuses),
+                "status": status,
+            }
+        ]
+    raise InvalidData(
+        errors,
+        message=gettext("Some fields cannot be changed while the project is %(status)s.")
+        % {"status": status},
+    )
+
+
+def editable_markdown_table() -> str:
+    """The editable-fields table as markdown, for the README (`manage.py workflow_table`)."""
+    role_names = {OFFICER: "officer (lead unit)", MANAGER: "manager"}
+    lines = ["| fields | while the project is | who |", "|---|---|---|"]
+    for row in EDITABLE_FIELDS:
+        lines.append(
+            "| {}: {} | {} | {} |".format(
+                row.label,
+                ", ".join(f"`{name}`" for name in row.fields),
+                ", ".join(f"`{s}`" for s in row.statuses),
+                ", ".join(role_names[r] for r in row.roles),
+            )
+        )
+    return "\n".join(lines)
+
+
 # --- Screening queue ---------------------------------------------------------------------
 
 

@@ -338,7 +338,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "registry.api.renderers.RegistryBrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.LimitedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["registry.api.filters.StrictFilterBackend"],

@@ -11,7 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from partners.models import Partner
-from projects import services
+from projects import access, services
+from projects.history import office_name
 from projects.models import (
     Participation,
     ProgressUpdate,
@@ -21,6 +22,7 @@ from projects.models import (
     split_tag_names,
 )
 from projects.sites.serializers import SiteSerializer
+from projects.validation import LIST_LIMITS, NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHARS
 from registry.models import Country, Sector
 
 # --- Reading ---------------------------------------------------------------------------
@@ -186,25 +188,74 @@ def share_field() -> serializers.DecimalField:
     )
 
 
+class KeyField(serializers.CharField):
+    """A related object named by a key (an id, an ISO code, a sector code). Validation
+    keeps the key; `ResolvingListSerializer` turns the keys of every row into objects in
+    one query (a related field would cost one query per row)."""
+
+    def __init__(self, *, key: str, **kwargs):
+        self.key = key
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return getattr(value, self.key, value)
+
+
+class IdKeyField(serializers.IntegerField):
+    """A row id, resolved with its list (`ResolvingListSerializer`); a positive 64-bit
+    integer, so a huge number is a 400, not a database overflow."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_representation(self, value):
+        return getattr(value, "pk", value)
+
+
+class ResolvingListSerializer(serializers.ListSerializer):
+    """Rows that each name one related object (`child.resolve = (field, model, key)`):
+    checked row by row without the database, then resolved all together in one query."""
+
+    def to_internal_value(self, data):
+        rows = super().to_internal_value(data)
+        name, model, key = self.child.resolve
+        found = model.objects.in_bulk({row[name] for row in rows}, field_name=key)
+        errors = [
+            {}
+            if row[name] in found
+            else {name: [_("“%(value)s” does not exist.") % {"value": row[name]}]}
+            for row in rows
+        ]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return [{**row, name: found[row[name]]} for row in rows]
+
+
 class CountryShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    country = serializers.PrimaryKeyRelatedField(
-        queryset=Country.objects.all(), help_text=_("ISO alpha-2 code.")
-    )
+    country = KeyField(key="pk", max_length=2, help_text=_("ISO alpha-2 code."))
     share = share_field()
+    resolve = ("country", Country, "pk")
+
+    class Meta:
+        list_serializer_class = ResolvingListSerializer
 
 
 class SectorShareInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    sector = serializers.SlugRelatedField(
-        slug_field="code", queryset=Sector.objects.all(), help_text=_("Sector code.")
-    )
+    sector = KeyField(key="code", max_length=50, help_text=_("Sector code."))
     share = share_field()
+    resolve = ("sector", Sector, "code")
+
+    class Meta:
+        list_serializer_class = ResolvingListSerializer
 
 
 class ParticipationInputSerializer(StrictSerializerMixin, serializers.Serializer):
-    partner = serializers.PrimaryKeyRelatedField(
-        queryset=Partner.objects.all(), help_text=_("Partner id.")
-    )
+    partner = IdKeyField(help_text=_("Partner id."))
     role = serializers.ChoiceField(choices=Participation.Role.choices)
+    resolve = ("partner", Partner, "pk")
+
+    class Meta:
+        list_serializer_class = ResolvingListSerializer
 
 
 class TagListField(serializers.ListField):
@@ -223,10 +274,23 @@ class ProjectWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer)
     )
     # The sources name the project's relations, so the browsable API's forms can show
     # a project's current values in this input shape.
-    countries = CountryShareInputSerializer(many=True, required=False, source="project_countries")
-    sectors = SectorShareInputSerializer(many=True, required=False, source="project_sectors")
-    participations = ParticipationInputSerializer(many=True, required=False)
-    tags = TagListField(child=serializers.CharField(max_length=50), required=False, max_length=50)
+    countries = CountryShareInputSerializer(
+        many=True,
+        required=False,
+        source="project_countries",
+        max_length=LIST_LIMITS["countries"],
+    )
+    sectors = SectorShareInputSerializer(
+        many=True, required=False, source="project_sectors", max_length=LIST_LIMITS["sectors"]
+    )
+    participations = ParticipationInputSerializer(
+        many=True, required=False, max_length=LIST_LIMITS["participations"]
+    )
+    tags = TagListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        max_length=LIST_LIMITS["tags"],
+    )
 
     class Meta:
         model = Project
@@ -309,7 +373,9 @@ class ReviewCreateSerializer(StrictSerializerMixin, serializers.Serializer):
         min_value=1, max_value=5, help_text=_("5 = low risk, 1 = high risk.")
     )
     recommendation = serializers.ChoiceField(choices=Review.Recommendation.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_CHARS
+    )
 
 
 class SupportDecisionSerializer(serializers.ModelSerializer):
@@ -332,9 +398,17 @@ class SupportDecisionSerializer(serializers.ModelSerializer):
 
 
 class PartnerSupportDecisionSerializer(SupportDecisionSerializer):
+    """A decision as partners read it: no conditions, and decided by the office, not by a
+    staff member named."""
+
+    decided_by = serializers.SerializerMethodField()
+
     class Meta(SupportDecisionSerializer.Meta):
         fields = [f for f in SupportDecisionSerializer.Meta.fields if f != "conditions"]
         read_only_fields = fields
+
+    def get_decided_by(self, decision) -> str:
+        return office_name()
 
 
 class SupportDecisionCreateSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -344,7 +418,7 @@ class SupportDecisionCreateSerializer(StrictSerializerMixin, serializers.Seriali
     )
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
     conditions = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_CHARS
     )
     decided_on = serializers.DateField(required=False, allow_null=True, default=None)
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
@@ -360,8 +434,19 @@ class ProgressUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PartnerProgressUpdateSerializer(ProgressUpdateSerializer):
+    """An update as partners read it: posted by an institution (or the office), never by
+    a username."""
+
+    author = serializers.SerializerMethodField()
+
+    def get_author(self, update) -> str:
+        # The institution it was posted for (always one, for a partner user's update).
+        return str(update.partner) if update.partner_id is not None else office_name()
+
+
 class ProgressUpdateCreateSerializer(StrictSerializerMixin, serializers.Serializer):
-    note = serializers.CharField(max_length=10000)
+    note = serializers.CharField(max_length=NOTE_MAX_CHARS)
     reported_on = serializers.DateField(required=False, allow_null=True, default=None)
     partner = serializers.PrimaryKeyRelatedField(
         queryset=Partner.objects.all(),
@@ -370,6 +455,18 @@ class ProgressUpdateCreateSerializer(StrictSerializerMixin, serializers.Serializ
         default=None,
         help_text=_("The institution the update is posted for (optional)."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the user's own institutions can be named (administrators: any), so an id
+        # of an institution the user cannot see answers exactly as a missing id does and
+        # the browsable form lists no one else's name.
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not access.is_superuser(user):
+            self.fields["partner"].queryset = Partner.objects.filter(
+                pk__in=access.member_partner_ids(user)
+            )
 
 
 class HistoryChangeSerializer(serializers.Serializer):
@@ -417,6 +514,11 @@ class TransitionRequestSerializer(StrictSerializerMixin, serializers.Serializer)
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_CHARS,
         help_text=_("Required by some actions (not_select, suspend, withdraw, …)."),
+    )
+    reason_visible_to_partners = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Partners of the project read the reason in its history only if true."),
     )

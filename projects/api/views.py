@@ -197,6 +197,27 @@ class ProjectViewSet(
         # One project (read or written) comes with its sites.
         return s.PartnerProjectDetailSerializer if partner else s.ProjectDetailSerializer
 
+    def may_show_form(self, method: str, obj) -> bool:
+        """Whether the browsable API draws a `method` form here
+        (`registry.api.renderers`): only for a write the user may make, so no form
+        carries a field the user may not read. DRF sets `self.action` to the form's."""
+        user = self.request.user
+        if self.action == "create":
+            return access.can_create_project(user)
+        if self.action in {"update", "partial_update"}:
+            return isinstance(obj, Project) and bool(workflow.editable_fields(user, obj))
+        if method != "POST":
+            return False
+        if self.action == "progress_updates":
+            return access.can_post_progress(user, self.visible_project())
+        if self.action == "reviews":
+            return access.can_review(user, self.visible_project())
+        if self.action == "support_decisions":
+            return access.can_decide(user)
+        if self.action == "transitions":
+            return not access.is_partner_only(user)
+        return False
+
     def get_object(self):
         # No list filters on a detail route: the project is found by code among those
         # visible, or it is a 404.
@@ -283,8 +304,13 @@ class ProjectViewSet(
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         project = self.visible_project()
-        if not access.can_edit_project(request.user, project):
+        if not access.can_change_project(request.user, project):
             raise exceptions.PermissionDenied(_("You may only change projects of your own unit."))
+        if not workflow.editable_fields(request.user, project):
+            raise exceptions.PermissionDenied(
+                _("You may change nothing of a project that is %(status)s.")
+                % {"status": workflow.status_label(project.status)}
+            )
         version = expected_version(request, project)
         serializer = s.ProjectWriteSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
@@ -407,9 +433,10 @@ class ProjectViewSet(
     def history(self, request, code=None):
         self.only_pagination_parameters()
         project = self.visible_project()
-        entries = history.project_history(
-            project, partner_view=access.is_partner_only(request.user)
-        )
+        if access.is_partner_only(request.user):
+            entries = history.partner_history(project, viewer=request.user)
+        else:
+            entries = history.project_history(project)
         return self.paginated(entries, s.HistoryEntrySerializer)
 
     @extend_schema(
@@ -523,12 +550,18 @@ class ProjectViewSet(
         project = self.visible_project()
         if request.method == "GET":
             self.only_pagination_parameters()
-            rows = project.progress_updates.select_related("author").order_by("-reported_on", "-id")
+            rows = project.progress_updates.select_related("author", "partner").order_by(
+                "-reported_on", "-id"
+            )
+            if access.is_partner_only(request.user):
+                return self.paginated(rows, s.PartnerProgressUpdateSerializer)
             return self.paginated(rows, s.ProgressUpdateSerializer)
         if not access.can_post_progress(request.user, project):
             raise exceptions.PermissionDenied(_("You may not post updates on this project."))
         version = expected_version(request, project)
-        serializer = s.ProgressUpdateCreateSerializer(data=request.data)
+        serializer = s.ProgressUpdateCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         update = services.progress_post(
             project=project,
@@ -556,6 +589,7 @@ class ProjectViewSet(
             fields={
                 "action": serializers.ChoiceField(choices=ACTIONS),
                 "reason": serializers.CharField(required=False, allow_blank=True),
+                "reason_visible_to_partners": serializers.BooleanField(required=False),
             },
         ),
         responses={
@@ -587,6 +621,7 @@ class ProjectViewSet(
             actor=request.user,
             action=data["action"],
             reason=data["reason"],
+            reason_visible_to_partners=data["reason_visible_to_partners"],
             expected_version=version,
         )
         return self.project_response(project.pk)
