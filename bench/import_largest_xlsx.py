@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.import_projects import COUNTRIES, setup_actor
 from projects.importing import formats
-from projects.importing.formats import read_table
 from projects.importing.projects import import_projects
 from projects.importing.template import PROJECT_COLUMNS
+from registry.importing.formats import read_table
 
 
 def largest_file(unit, partners) -> bytes:

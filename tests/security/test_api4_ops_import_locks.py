@@ -11,11 +11,11 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.models import F
 
-from projects.importing.formats import Table
 from projects.importing.projects import import_projects
 from projects.importing.template import PROJECT_COLUMNS
 from projects.models import CodeSequence, Project, Tag, next_project_code
 from registry.authentication import issue_token
+from registry.importing.formats import Table
 from registry.models import ApiToken
 from tests.conftest import make_user
 
@@ -59,7 +59,7 @@ def table_of(count: int, lead_unit) -> Table:
     for n in range(count):
         values = {"title_zh": f"导入项目{n}", "lead_unit": lead_unit.name_zh, "countries": "LA"}
         rows.append([values.get(key, "") for key in keys])
-    from projects.importing.formats import SheetRow
+    from registry.importing.formats import SheetRow
 
     return Table(headers, [SheetRow(n + 2, row, {}) for n, row in enumerate(rows)], "csv")
 

@@ -14,8 +14,8 @@ from django.utils import translation
 from openpyxl import Workbook
 
 from projects.importing import formats
-from projects.importing.formats import ImportFileError, read_table
 from projects.models import Project
+from registry.importing.formats import ImportFileError, read_table
 
 pytestmark = pytest.mark.django_db
 
