@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.import_projects import COUNTRIES, setup_actor
-from projects.importing import formats
 from projects.importing.projects import import_projects
 from projects.importing.template import PROJECT_COLUMNS
+from registry.importing import formats
 from registry.importing.formats import read_table
 
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook
 
-from projects.importing import formats
 from projects.models import Project
+from registry.importing import formats
 from registry.importing.formats import ImportFileError, read_table
 
 pytestmark = pytest.mark.django_db
