@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from registry.validators import validate_no_control_characters
+
 
 class EventType(models.TextChoices):
     STATUS_CHANGED = "project.status_changed", _("project status changed")
@@ -29,7 +31,9 @@ class WebhookEndpoint(models.Model):
         verbose_name=_("owner"),
     )
     url = models.URLField(_("URL"), max_length=500)
-    description = models.CharField(_("description"), max_length=200, blank=True)
+    description = models.CharField(
+        _("description"), max_length=200, blank=True, validators=[validate_no_control_characters]
+    )
     event_types = models.JSONField(_("event types"), default=list)
     # Needed in clear to sign each delivery (HMAC); shown to the owner once, never again.
     secret = models.CharField(_("secret"), max_length=80, editable=False)

@@ -12,6 +12,8 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from registry.validators import validate_no_control_characters
+
 
 def _localized(zh: str, en: str) -> str:
     if (get_language() or "zh-hans").lower().startswith("zh"):
@@ -24,9 +26,13 @@ class StandardIndicator(models.Model):
     across the pool. Kept by managers in the admin; never deleted, only made inactive."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    unit = models.CharField(_("unit"), max_length=30)
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=200, validators=[validate_no_control_characters]
+    )
+    name_en = models.CharField(
+        _("name (English)"), max_length=200, validators=[validate_no_control_characters]
+    )
+    unit = models.CharField(_("unit"), max_length=30, validators=[validate_no_control_characters])
     ascending = models.BooleanField(
         _("higher is better"),
         default=True,
@@ -65,8 +71,18 @@ class Result(models.Model):
         verbose_name=_("project"),
     )
     type = models.CharField(_("type"), max_length=10, choices=Type)
-    title_zh = models.CharField(_("title (Chinese)"), max_length=300, blank=True)
-    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    title_zh = models.CharField(
+        _("title (Chinese)"),
+        max_length=300,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
+    title_en = models.CharField(
+        _("title (English)"),
+        max_length=300,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
 
@@ -110,18 +126,32 @@ class Indicator(models.Model):
         related_name="indicators",
         verbose_name=_("standard indicator"),
     )
-    title_zh = models.CharField(_("title (Chinese)"), max_length=300, blank=True)
-    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    title_zh = models.CharField(
+        _("title (Chinese)"),
+        max_length=300,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
+    title_en = models.CharField(
+        _("title (English)"),
+        max_length=300,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
     measure = models.CharField(
         _("measure"), max_length=15, choices=Measure, default=Measure.QUANTITATIVE
     )
-    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit = models.CharField(
+        _("unit"), max_length=30, blank=True, validators=[validate_no_control_characters]
+    )
     ascending = models.BooleanField(_("higher is better"), default=True)
     baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
     baseline_value = models.DecimalField(
         _("baseline value"), max_digits=20, decimal_places=4, null=True, blank=True
     )
-    baseline_comment = models.TextField(_("baseline comment"), blank=True)
+    baseline_comment = models.TextField(
+        _("baseline comment"), blank=True, validators=[validate_no_control_characters]
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -168,11 +198,15 @@ class Period(models.Model):
     target_value = models.DecimalField(
         _("target"), max_digits=20, decimal_places=4, null=True, blank=True
     )
-    target_comment = models.TextField(_("target comment"), blank=True)
+    target_comment = models.TextField(
+        _("target comment"), blank=True, validators=[validate_no_control_characters]
+    )
     actual_value = models.DecimalField(
         _("actual"), max_digits=20, decimal_places=4, null=True, blank=True
     )
-    actual_comment = models.TextField(_("actual comment"), blank=True)
+    actual_comment = models.TextField(
+        _("actual comment"), blank=True, validators=[validate_no_control_characters]
+    )
     # Set only by the services (report, approve, return).
     status = models.CharField(
         _("status"), max_length=10, choices=State, default=State.OPEN, editable=False
@@ -206,7 +240,9 @@ class Period(models.Model):
         editable=False,
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
-    review_comment = models.TextField(_("review comment"), blank=True, editable=False)
+    review_comment = models.TextField(
+        _("review comment"), blank=True, editable=False, validators=[validate_no_control_characters]
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from registry.validators import validate_no_control_characters
+
 
 class RiskCategory(models.TextChoices):
     POLITICAL = "political", _("political")
@@ -58,8 +60,10 @@ class CountryRisk(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=RiskCategory)
     level = models.PositiveSmallIntegerField(_("level"), choices=CountryRiskLevel)
     effective_date = models.DateField(_("effective date"), default=timezone.localdate)
-    source = models.CharField(_("source"), max_length=300, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=300, blank=True, validators=[validate_no_control_characters]
+    )
+    note = models.TextField(_("note"), blank=True, validators=[validate_no_control_characters])
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -119,14 +123,25 @@ class ProjectRisk(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.RISK)
     category = models.CharField(_("category"), max_length=20, choices=RiskCategory)
-    title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(
+        _("title"), max_length=300, validators=[validate_no_control_characters]
+    )
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_no_control_characters]
+    )
     likelihood = models.PositiveSmallIntegerField(
         _("likelihood"), choices=Rating, default=Rating.MEDIUM
     )
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Rating, default=Rating.MEDIUM)
-    mitigation = models.TextField(_("mitigation"), blank=True)
-    owner = models.CharField(pgettext_lazy("risk", "owner"), max_length=200, blank=True)
+    mitigation = models.TextField(
+        _("mitigation"), blank=True, validators=[validate_no_control_characters]
+    )
+    owner = models.CharField(
+        pgettext_lazy("risk", "owner"),
+        max_length=200,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
     status = models.CharField(_("status"), max_length=10, choices=State, default=State.OPEN)
     resolution_channel = models.CharField(
         _("resolution channel"), max_length=20, choices=Channel, blank=True
@@ -193,7 +208,9 @@ class Warning(models.Model):
         related_name="+",
         verbose_name=_("dismissed by"),
     )
-    dismiss_reason = models.TextField(_("reason for dismissal"), blank=True)
+    dismiss_reason = models.TextField(
+        _("reason for dismissal"), blank=True, validators=[validate_no_control_characters]
+    )
     history = HistoricalRecords(excluded_fields=["last_seen"])
 
     class Meta:

@@ -16,6 +16,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from registry.validators import validate_no_control_characters
+
 
 class FacilityType(models.TextChoices):
     PORT = "port", _("port")
@@ -51,8 +53,12 @@ class Site(models.Model):
         related_name="sites",
         verbose_name=_("project"),
     )
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=200, blank=True, validators=[validate_no_control_characters]
+    )
+    name_en = models.CharField(
+        _("name (English)"), max_length=200, blank=True, validators=[validate_no_control_characters]
+    )
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=8,
@@ -81,6 +87,7 @@ class Site(models.Model):
         max_length=200,
         blank=True,
         help_text=_("Province, state or district, if useful."),
+        validators=[validate_no_control_characters],
     )
     exactness = models.CharField(
         _("exactness"), max_length=12, choices=Exactness, default=Exactness.EXACT

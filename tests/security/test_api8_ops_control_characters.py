@@ -184,3 +184,69 @@ def test_data_migration_cleans_existing_rows(dirty_projects, foreign_partner):
     assert dirty.version == version + 1
     assert foreign_partner.description == "xy"
     assert Project.objects.get(pk=clean.pk).version == clean.version
+
+
+# --- Every free-text field of the pool, the later models included -----------------------
+
+# Fields a user never types (generated, or written by the registry itself).
+MACHINE_TEXT = {
+    ("projects", "project", "code"),
+    ("projects", "notification", "subject"),
+    ("projects", "notification", "body"),
+    ("partners", "webhookendpoint", "secret"),
+    ("partners", "webhookendpoint", "disabled_reason"),
+    ("partners", "webhookdelivery", "body"),
+    ("partners", "webhookdelivery", "last_error"),
+    ("partners", "webhookdelivery", "event_type"),
+    ("partners", "webhookattempt", "error"),
+    ("projects", "warning", "subject"),
+    ("projects", "warning", "detail"),
+    ("projects", "codesequence", "name"),
+    ("projects", "statuschange", "action"),
+    # Codes with a format of their own, which refuses any control character.
+    ("projects", "project", "currency"),
+    ("projects", "supportdecision", "currency"),
+    ("projects", "standardindicator", "code"),
+    ("partners", "partner", "org_id"),
+}
+
+
+def typed_text_fields():
+    from django.db import models as db_models
+
+    for app_label in ("projects", "partners"):
+        for model in apps.get_app_config(app_label).get_models():
+            if model._meta.model_name.startswith("historical"):
+                continue
+            for field in model._meta.get_fields():
+                if not isinstance(field, db_models.CharField | db_models.TextField):
+                    continue
+                if field.choices or isinstance(field, db_models.URLField | db_models.EmailField):
+                    continue
+                key = (app_label, model._meta.model_name, field.name)
+                if key in MACHINE_TEXT:
+                    continue
+                yield pytest.param(field, id=".".join(key))
+
+
+@pytest.mark.parametrize("field", list(typed_text_fields()))
+def test_every_typed_text_field_refuses_control_characters(field):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        field.run_validators(f"cold{BELL}chain")
+    field.run_validators("line one\r\nline two\tcolumn")
+
+
+def test_a_site_name_with_a_control_character_is_a_400(api_client, officer, project):
+    from tests.test_sites import VIENTIANE
+
+    response = api_client(officer).post(
+        f"/api/v1/projects/{project.code}/sites/",
+        {**VIENTIANE, "name_en": f"Vientiane{BELL}"},
+        format="json",
+        HTTP_IF_MATCH=etag(project),
+    )
+    assert response.status_code == 400, response.content
+    assert "name_en" in response.json()["error"]["fields"]
+    assert not project.sites.exists()
