@@ -14,6 +14,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from partners.models import Partner
 from projects import access, services
+from projects.admin_display import amount_html, share_text
+from projects.admin_filters import (
+    DateRangeFilter,
+    DropdownChoicesFilter,
+    DropdownFilterMixin,
+    ValueRangeFilter,
+)
 from projects.admin_import import ImportAdminMixin
 from projects.admin_workflow import WorkflowAdminMixin
 from projects.dashboard import ProjectExportAdminMixin
@@ -42,7 +49,7 @@ def _id_value(list_filter) -> int:
         raise IncorrectLookupParameters(error) from error
 
 
-class SectorFilter(admin.SimpleListFilter):
+class SectorFilter(DropdownFilterMixin, admin.SimpleListFilter):
     """By sector code, as in the API and the dashboard's links; a top-level sector
     includes its sub-sectors."""
 
@@ -71,7 +78,7 @@ class SectorFilter(admin.SimpleListFilter):
         )
 
 
-class CountryFilter(admin.SimpleListFilter):
+class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("country")
     parameter_name = "country"
 
@@ -88,7 +95,7 @@ class CountryFilter(admin.SimpleListFilter):
         )
 
 
-class CountryGroupFilter(admin.SimpleListFilter):
+class CountryGroupFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("country group")
     parameter_name = "country_group"
 
@@ -108,7 +115,7 @@ class CountryGroupFilter(admin.SimpleListFilter):
         )
 
 
-class LeadUnitFilter(admin.SimpleListFilter):
+class LeadUnitFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("lead unit")
     parameter_name = "lead_unit"
 
@@ -122,7 +129,7 @@ class LeadUnitFilter(admin.SimpleListFilter):
         return queryset.filter(lead_unit_id=_id_value(self))
 
 
-class ParticipatingPartnerFilter(admin.SimpleListFilter):
+class ParticipatingPartnerFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("participating partner")
     parameter_name = "partner"
 
@@ -321,6 +328,10 @@ class ProjectAdmin(
     list_filter = (
         "status",
         "kind",
+        ("risk_level", DropdownChoicesFilter),
+        ("estimated_value", ValueRangeFilter),
+        ("planned_start", DateRangeFilter),
+        ("created_at", DateRangeFilter),
         SectorFilter,
         CountryFilter,
         CountryGroupFilter,
@@ -353,6 +364,9 @@ class ProjectAdmin(
     )
     inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline, SiteInline)
     list_per_page = 50
+
+    class Media:
+        css = {"all": ("projects/admin/changelist.css",)}
 
     base_fieldsets = (
         (None, {"fields": ("title_zh", "title_en", "kind", "lead_unit", "tags")}),
@@ -457,7 +471,7 @@ class ProjectAdmin(
     @admin.display(description=_("countries"))
     def display_countries(self, obj):
         return ", ".join(
-            f"{row.country.name} {row.share.normalize()}%"
+            f"{row.country.name} {share_text(row.share)}%"
             if row.share is not None
             else row.country.name
             for row in obj.project_countries.all()
@@ -469,9 +483,7 @@ class ProjectAdmin(
 
     @admin.display(description=_("estimated value"), ordering="estimated_value")
     def display_value(self, obj):
-        if obj.estimated_value is None:
-            return ""
-        return f"{obj.estimated_value:,.2f} {obj.currency}"
+        return amount_html(obj.estimated_value, obj.currency)
 
     # --- saving through the services ---
 

@@ -1,0 +1,131 @@
+"""The screening desk's project list: shares and amounts read as people write them,
+range and dropdown filters, and Chinese pages without English interface text."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from projects.admin_display import amount_html, share_text, short_amount
+from tests import factories
+
+CHANGELIST = "admin:projects_project_changelist"
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [
+        (Decimal("100.00"), "100"),
+        (Decimal("50.00"), "50"),
+        (Decimal("1E+2"), "100"),
+        (Decimal("33.33"), "33.33"),
+        (Decimal("12.50"), "12.5"),
+        (None, ""),
+    ],
+)
+def test_share_text_never_shows_an_exponent(share, text):
+    assert share_text(share) == text
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "short"),
+    [
+        ("zh-hans", Decimal("2632000000.00"), "26.32亿"),
+        ("zh-hans", Decimal("1000000.00"), "100万"),
+        ("zh-hans", Decimal("9999.50"), "9,999.50"),
+        ("en", Decimal("2632000000.00"), "2,632,000,000.00"),
+    ],
+)
+def test_short_amount_in_each_language(language, value, short):
+    assert short_amount(value, language) == short
+
+
+def test_amount_keeps_the_exact_figure_on_hover():
+    with translation.override("zh-hans"):
+        html = amount_html(Decimal("2632000000.00"), "CNY")
+    assert 'title="2,632,000,000.00 CNY"' in html
+    assert ">26.32亿 CNY<" in html
+
+
+def test_changelist_shows_shares_and_amounts_readably(client, manager, lead_unit):
+    factories.ProjectFactory(
+        lead_unit=lead_unit,
+        countries=[("VN", 100)],
+        estimated_value=Decimal("2632000000.00"),
+        currency="CNY",
+    )
+    client.force_login(manager)
+    with translation.override("zh-hans"):
+        response = client.get(reverse(CHANGELIST), headers={"accept-language": "zh-hans"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "越南 100%" in body
+    assert "E+" not in body
+    assert "26.32亿 CNY" in body
+    assert 'title="2,632,000,000.00 CNY"' in body
+    assert "projects/admin/changelist.css" in body
+
+
+def test_value_and_date_range_filters(client, manager, lead_unit):
+    small = factories.ProjectFactory(
+        lead_unit=lead_unit, estimated_value=Decimal("500.00"), planned_start=date(2025, 1, 10)
+    )
+    large = factories.ProjectFactory(
+        lead_unit=lead_unit,
+        estimated_value=Decimal("5000000.00"),
+        planned_start=date(2026, 3, 1),
+    )
+    client.force_login(manager)
+    url = reverse(CHANGELIST)
+
+    response = client.get(url, {"estimated_value__gte": "1000", "estimated_value__lte": ""})
+    shown = {row.pk for row in response.context["cl"].result_list}
+    assert shown == {large.pk}
+
+    response = client.get(
+        url, {"planned_start__gte": "2025-01-01", "planned_start__lte": "2025-12-31"}
+    )
+    assert {row.pk for row in response.context["cl"].result_list} == {small.pk}
+
+    # The range form keeps the other filters as hidden fields.
+    response = client.get(url, {"status__exact": "draft", "planned_start__gte": "2025-01-01"})
+    assert 'type="hidden" name="status__exact" value="draft"' in response.content.decode()
+
+
+def test_created_at_range_includes_its_last_day(client, manager, project):
+    client.force_login(manager)
+    day = project.created_at.date().isoformat()
+    response = client.get(
+        reverse(CHANGELIST), {"created_at__date__gte": day, "created_at__date__lte": day}
+    )
+    assert [row.pk for row in response.context["cl"].result_list] == [project.pk]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"estimated_value__gte": "lots"}, {"planned_start__lte": "2025-13-45"}],
+)
+def test_bad_range_values_give_the_error_page_not_a_500(client, manager, project, params):
+    client.force_login(manager)
+    response = client.get(reverse(CHANGELIST), params)
+    assert response.status_code == 302
+    assert response.url.endswith("?e=1")
+
+
+def test_long_filters_are_folded_and_risk_is_a_filter(client, manager, project):
+    client.force_login(manager)
+    body = client.get(reverse(CHANGELIST)).content.decode()
+    assert body.count('class="dropdown-filter"') >= 5
+    assert "risk_level__exact=" in body
+    assert 'class="range-filter"' in body
+
+
+def test_django_strings_missing_from_its_chinese_catalogue_are_translated():
+    from django.db.models.fields import BLANK_CHOICE_LABEL
+    from django.utils.translation import gettext
+
+    with translation.override("zh-hans"):
+        assert str(BLANK_CHOICE_LABEL) == "- 请选择 -"
+        assert gettext("Filter by %(field_name)s") % {"field_name": "创建时间"} == "按创建时间筛选"
