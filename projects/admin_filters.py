@@ -61,8 +61,8 @@ class RangeFieldListFilter(admin.FieldListFilter):
             "lte": self._current(self.lookup_lte),
             "hidden": others,
             "reset": changelist.get_query_string(remove=self.expected_parameters()),
-            "from_label": _("from"),
-            "to_label": _("to"),
+            "from_label": _("range from"),
+            "to_label": _("range to"),
         }
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from projects import access, exports, stats
+from projects.dashboard_form import DashboardFilterForm
 from projects.models import Status
 from projects.sites import map as site_map
 
@@ -279,7 +280,7 @@ def dashboard_view(request):
     except ValidationError as error:
         errors = error.message_dict
         filters = stats.Filters()
-    form = stats.FilterForm(request.GET or None)
+    form = DashboardFilterForm(request.GET or None, user=request.user)
     if request.GET:
         form.is_valid()
     context = {

@@ -129,3 +129,44 @@ def test_django_strings_missing_from_its_chinese_catalogue_are_translated():
     with translation.override("zh-hans"):
         assert str(BLANK_CHOICE_LABEL) == "- 请选择 -"
         assert gettext("Filter by %(field_name)s") % {"field_name": "创建时间"} == "按创建时间筛选"
+
+
+# --- The dashboard's filters and figures -------------------------------------------------
+
+
+def test_dashboard_filters_are_labelled_selects_and_date_pickers(client, manager, lead_unit):
+    factories.ProjectFactory(
+        lead_unit=lead_unit,
+        countries=[("LA", 100)],
+        estimated_value=Decimal("2632000000.00"),
+        currency="CNY",
+    )
+    client.force_login(manager)
+    with translation.override("zh-hans"):
+        response = client.get(reverse("admin-dashboard"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "原状态" not in body and "新状态" not in body
+    assert "起始日期" in body and "截止日期" in body
+    assert 'type="date" name="period_start"' in body
+    assert '<select name="country_group"' in body
+    assert '<select name="sector"' in body
+    assert f'<option value="{lead_unit.pk}">{lead_unit.name_zh}</option>' in body
+    assert "2632000000.00" not in body
+    assert 'title="2,632,000,000.00 CNY"' in body
+    assert '<ol class="breadcrumbs">' in body
+
+
+def test_dashboard_filter_by_name_still_checks_the_code(client, manager):
+    client.force_login(manager)
+    response = client.get(reverse("admin-dashboard"), {"country_group": "东盟"})
+    assert response.status_code == 400
+    assert response.context["filter_errors"]
+
+
+def test_selection_rate_is_a_percentage():
+    from projects.templatetags.desk import percent
+
+    assert percent(0.8667) == "86.67%"
+    assert percent(1.0) == "100%"
+    assert percent(None) == "-"
