@@ -22,6 +22,7 @@ from projects.admin_filters import (
     ValueRangeFilter,
 )
 from projects.admin_import import ImportAdminMixin
+from projects.admin_widgets import CurrencySelect
 from projects.admin_workflow import WorkflowAdminMixin
 from projects.dashboard import ProjectExportAdminMixin
 from projects.errors import DomainError, InvalidData, StaleWrite
@@ -231,6 +232,7 @@ class ProjectAdminForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = [*services.EDITABLE_FIELDS, "tags"]
+        widgets = {"currency": CurrencySelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -424,10 +426,21 @@ class ProjectAdmin(
         # Reverting would write old values (status included) around the services.
         return True
 
+    object_history_list_template = "admin/projects/project/object_history_list.html"
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_changeform_initial_data(self, request):
+        # An officer of a single unit has only one lead unit to pick: pick it for them.
+        initial = super().get_changeform_initial_data(request)
+        if "lead_unit" not in initial:
+            units = list(access.assignable_lead_units(request.user, Partner.objects.all())[:2])
+            if len(units) == 1:
+                initial["lead_unit"] = units[0].pk
+        return initial
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lead_unit":

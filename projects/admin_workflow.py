@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner
 from projects import access, services, workflow
+from projects.admin_widgets import CurrencySelect
 from projects.errors import DomainError, InvalidData
 from projects.history import project_history
 from projects.models import (
@@ -436,7 +437,9 @@ class SupportDecisionForm(UserForm):
     amount = forms.DecimalField(
         label=_("amount"), max_digits=18, decimal_places=2, min_value=0, required=False
     )
-    currency = forms.CharField(label=_("currency"), max_length=3, required=False)
+    currency = forms.CharField(
+        label=_("currency"), max_length=3, required=False, widget=CurrencySelect
+    )
     conditions = forms.CharField(label=_("conditions"), widget=forms.Textarea, required=False)
     decided_on = forms.DateField(label=_("decided on"), initial=timezone.localdate)
     valid_until = forms.DateField(label=_("valid until"), required=False)

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from projects import workflow
 from projects.admin_display import amount_html, share_text, short_amount
 from tests import factories
 
@@ -96,7 +97,8 @@ def test_value_and_date_range_filters(client, manager, lead_unit):
 
 def test_created_at_range_includes_its_last_day(client, manager, project):
     client.force_login(manager)
-    day = project.created_at.date().isoformat()
+    # The day as the office sees it (Asia/Shanghai), which the __date lookup uses.
+    day = timezone.localtime(project.created_at).date().isoformat()
     response = client.get(
         reverse(CHANGELIST), {"created_at__date__gte": day, "created_at__date__lte": day}
     )
@@ -170,3 +172,81 @@ def test_selection_rate_is_a_percentage():
     assert percent(0.8667) == "86.67%"
     assert percent(1.0) == "100%"
     assert percent(None) == "-"
+
+
+# --- Raw edges -----------------------------------------------------------------------------
+
+
+def test_officer_sees_no_screening_queue_or_dashboard_button(client, officer, manager):
+    client.force_login(officer)
+    body = client.get(reverse(CHANGELIST)).content.decode()
+    queue = reverse("admin:projects_project_screening_queue")
+    assert queue not in body
+    assert client.get(queue).status_code == 403
+    client.force_login(manager)
+    assert queue in client.get(reverse(CHANGELIST)).content.decode()
+
+
+def test_no_view_site_link_back_to_the_admin(client, manager):
+    client.force_login(manager)
+    body = client.get(reverse("admin:index")).content.decode()
+    assert 'href="/"' not in body
+
+
+def test_project_history_reads_in_words_and_is_folded(client, officer, project):
+    from projects import services
+
+    services.project_transition(project=project, actor=officer, action="submit")
+    client.force_login(officer)
+    with translation.override("zh-hans"):
+        body = client.get(reverse("admin:projects_project_change", args=[project.pk])).content
+    body = body.decode()
+    assert '<details class="module" id="project-history">' in body
+    with translation.override("zh-hans"):
+        submit = str(workflow.BY_NAME["submit"].label)
+    assert submit != "submit"
+    assert f"<strong>{submit}</strong>" in body
+    assert ": created" not in body and ": changed" not in body
+    assert "记录已创建" in body
+
+
+def test_history_list_has_no_raw_reasons_nor_refused_links(client, officer, manager, project):
+    from projects import services
+
+    services.project_transition(project=project, actor=officer, action="submit")
+    client.force_login(manager)
+    url = reverse("admin:projects_project_history", args=[project.pk])
+    with translation.override("zh-hans"):
+        body = client.get(url).content.decode()
+    assert "transition:" not in body
+    assert "流程操作" in body
+    assert "/admin/auth/user/" not in body
+    # The version pages are refused (reverting would bypass the services): not linked.
+    for record in project.history.all():
+        version = reverse("admin:projects_project_simple_history", args=[project.pk, record.pk])
+        assert version not in body
+        assert client.get(version).status_code == 403
+
+
+def test_support_without_currency_says_so_in_words(client, manager, project):
+    from tests.test_reviews_support import in_status
+
+    project = in_status(project, "selected")
+    client.force_login(manager)
+    with translation.override("zh-hans"):
+        response = client.post(
+            reverse("admin:projects_supportdecision_add"),
+            {"project": project.pk, "kind": "funding", "amount": "100", "decided_on": "2026-05-01"},
+        )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "support_amount_has_currency" not in body
+    assert "请填写金额的币种。" in body
+    assert '<select name="currency"' in body and '<option value="CNY">' in body
+
+
+def test_officer_of_one_unit_gets_it_pre_filled(client, officer, lead_unit):
+    client.force_login(officer)
+    response = client.get(reverse("admin:projects_project_add"))
+    assert response.context["adminform"].form.initial["lead_unit"] == lead_unit.pk
+    assert '<select name="currency"' in response.content.decode()
