@@ -242,6 +242,14 @@ def _save_links(project, actor, countries, sectors, participations, tags) -> boo
     return changed
 
 
+def _past_moment(at):
+    """`at` on a create or transition records when it happened, for loading past records
+    (the demo data's two years); never in the future, so the pool's figures stay true."""
+    if at is not None and at > timezone.now():
+        raise InvalidData({"at": [_("A recorded moment cannot be in the future.")]})
+    return at
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -251,14 +259,19 @@ def project_create(
     sectors: Iterable[SectorShare] = (),
     participations: Iterable[PartnerRole] = (),
     tags: Iterable[str] = (),
+    at=None,
 ) -> Project:
     """Enter a new project as a draft. Officers create projects for their own units."""
+    at = _past_moment(at)
     countries, sectors, participations = list(countries), list(sectors), list(participations)
     lead_unit = data.get("lead_unit")
     lead_unit_id = getattr(lead_unit, "pk", lead_unit)
     if not access.can_create_project(actor, lead_unit_id):
         raise NotAllowed(_("You may only enter projects for your own unit."))
     project = Project(created_by=actor if getattr(actor, "pk", None) else None)
+    if at is not None:
+        project.created_at = at
+        project._history_date = at
     _apply_fields(project, data)
     _full_clean(project, _validate_links(countries, sectors))
     _set_simple_history_user(project, actor)
@@ -357,13 +370,16 @@ def project_transition(
     action: str,
     reason: str = "",
     expected_version: int | None = None,
+    at=None,
 ) -> Project:
-    """Take a workflow action (`submit`, `select`, …) on a project.
+    """Take a workflow action (`submit`, `select`, …) on a project (`at`: when it
+    happened, for past records; now by default).
 
     Checks, in this order: the action exists (InvalidData), the version (StaleWrite), the
     actor's right (NotAllowed), the current status (TransitionNotAllowed), the reason
     (InvalidData) and the transition's guards (TransitionNotAllowed)."""
     transition = workflow.get_transition(action)
+    at = _past_moment(at)
     project = lock_project(project)
     check_version(project, expected_version)
     reason = (reason or "").strip()
@@ -380,7 +396,10 @@ def project_transition(
         to_status=project.status,
         actor=actor if getattr(actor, "pk", None) else None,
         reason=reason,
+        **({"created_at": at} if at is not None else {}),
     )
+    if at is not None:
+        project._history_date = at
     project.version += 1
     _set_simple_history_user(project, actor)
     # Ties the project's history record to its StatusChange so the merged history shows
