@@ -324,12 +324,11 @@ class ProjectAdmin(
         "display_sectors",
         "display_value",
         "next_review_due",
-        "updated_at",
     )
     list_display_links = ("code", "display_title")
     list_filter = (
-        "status",
-        "kind",
+        ("status", DropdownChoicesFilter),
+        ("kind", DropdownChoicesFilter),
         ("risk_level", DropdownChoicesFilter),
         ("estimated_value", ValueRangeFilter),
         ("planned_start", DateRangeFilter),
@@ -369,6 +368,7 @@ class ProjectAdmin(
 
     class Media:
         css = {"all": ("projects/admin/changelist.css",)}
+        js = ("projects/admin/date_only.js",)
 
     base_fieldsets = (
         (None, {"fields": ("title_zh", "title_en", "kind", "lead_unit", "tags")}),

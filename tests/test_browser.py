@@ -116,6 +116,7 @@ def test_manager_follows_a_bar_from_the_dashboard(
 def click_bar(page, selector: str, link_part: str) -> None:
     """Click, with the mouse, the bar whose link contains `link_part` (ECharts draws on a
     canvas: the bar's place comes from the chart's own coordinate conversion)."""
+    page.locator(selector).scroll_into_view_if_needed()
     box = page.locator(selector).bounding_box()
     x, y = page.evaluate(
         """([selector, part]) => {
