@@ -188,8 +188,14 @@ class WorkflowAdminMixin:
                     "project": project,
                     "change_url": self._change_url(project),
                     "review_url": f"{review_add}?project={project.pk}" if may_review else None,
+                    "average_score": project.average_score
+                    if access.sees_round_scores(request.user, reviewed_by_me=project.reviewed_by_me)
+                    else None,
                 }
             )
+        if not access.can_decide(request.user):
+            # The order by score would tell what the hidden scores are.
+            rows.sort(key=lambda row: row["project"].code)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -331,6 +337,11 @@ class ServiceAddAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_success_url(self, request, obj) -> str:
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        )
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -353,12 +364,7 @@ class ServiceAddAdmin(admin.ModelAdmin):
                         % {"model": self.opts.verbose_name.capitalize(), "object": obj},
                         messages.SUCCESS,
                     )
-                    return HttpResponseRedirect(
-                        reverse(
-                            f"{self.admin_site.name}:{self.opts.app_label}_"
-                            f"{self.opts.model_name}_changelist"
-                        )
-                    )
+                    return HttpResponseRedirect(self.get_success_url(request, obj))
         else:
             form = self.add_form_class(initial=request.GET.dict(), user=request.user)
         context = {
@@ -382,8 +388,9 @@ SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
 
 class ReviewForm(UserForm):
     project = forms.ModelChoiceField(queryset=Project.objects.none(), label=_("project"))
+    # No recommendation chosen in advance: the reviewer picks one.
     recommendation = forms.ChoiceField(
-        choices=Review.Recommendation.choices, label=_("recommendation")
+        choices=[("", "—"), *Review.Recommendation.choices], label=_("recommendation")
     )
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea, required=False)
 
@@ -420,6 +427,13 @@ class ReviewAdmin(ServiceAddAdmin):
     list_select_related = ("project", "reviewer")
     search_fields = ("project__code", "project__title_zh", "project__title_en")
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return access.visible_reviews(request.user, super().get_queryset(request))
+
+    def get_success_url(self, request, obj) -> str:
+        # A reviewer works down the queue: back to it after each review.
+        return reverse(f"{self.admin_site.name}:projects_project_screening_queue")
 
     def call_service(self, request, data):
         return services.review_record(

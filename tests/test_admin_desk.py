@@ -250,3 +250,70 @@ def test_officer_of_one_unit_gets_it_pre_filled(client, officer, lead_unit):
     response = client.get(reverse("admin:projects_project_add"))
     assert response.context["adminform"].form.initial["lead_unit"] == lead_unit.pk
     assert '<select name="currency"' in response.content.decode()
+
+
+# --- Reviewing without anchoring -----------------------------------------------------------
+
+
+@pytest.fixture
+def in_screening(project):
+    from tests.test_reviews_support import in_status
+
+    return in_status(project, "screening")
+
+
+def test_reviewer_sees_no_other_score_of_the_round_before_their_own(
+    client, reviewer, second_reviewer, manager, in_screening
+):
+    from tests.test_reviews_support import review
+
+    review(in_screening, reviewer)
+    first = in_screening.reviews.get()
+    queue = reverse("admin:projects_project_screening_queue")
+    shown = f"{first.weighted_score:.2f}"
+
+    client.force_login(second_reviewer)
+    body = client.get(queue).content.decode()
+    assert shown not in body
+    reviews = client.get(reverse("admin:projects_review_changelist"))
+    assert list(reviews.context["cl"].result_list) == []
+    # Its page is out of reach too (the admin sends an unknown object back to the index).
+    page = client.get(reverse("admin:projects_review_change", args=[first.pk]))
+    assert page.status_code == 302
+
+    client.force_login(manager)
+    assert shown in client.get(queue).content.decode()
+
+    # Once the second reviewer has reviewed, both scores are theirs to see.
+    review(in_screening, second_reviewer)
+    client.force_login(second_reviewer)
+    row = client.get(queue).context["rows"][0]
+    assert row["average_score"] is not None
+    assert row["average_score"] == pytest.approx(
+        sum(r.weighted_score for r in in_screening.reviews.all()) / 2
+    )
+    reviews = client.get(reverse("admin:projects_review_changelist"))
+    assert len(reviews.context["cl"].result_list) == 2
+
+
+def test_review_form_has_no_preselected_recommendation_and_returns_to_the_queue(
+    client, reviewer, in_screening
+):
+    from tests.test_reviews_support import SCORES
+
+    client.force_login(reviewer)
+    add = reverse("admin:projects_review_add")
+    form = client.get(add, {"project": in_screening.pk}).context["form"]
+    assert form["recommendation"].value() in (None, "")
+    assert form.fields["recommendation"].choices[0][0] == ""
+
+    # Without a recommendation: refused, nothing saved.
+    data = {"project": in_screening.pk, **SCORES, "comment": "ok"}
+    response = client.post(add, data)
+    assert response.status_code == 200 and "recommendation" in response.context["form"].errors
+    assert not in_screening.reviews.exists()
+
+    response = client.post(add, {**data, "recommendation": "select"})
+    assert response.status_code == 302
+    assert response.url == reverse("admin:projects_project_screening_queue")
+    assert in_screening.reviews.count() == 1
