@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner
-from projects import access, services, workflow
+from projects import access, decision_panel, services, workflow
 from projects.admin_widgets import CurrencySelect
 from projects.errors import DomainError, InvalidData
 from projects.history import project_history
@@ -215,6 +215,9 @@ class WorkflowAdminMixin:
                 (transition, self._transition_url(project, transition))
                 for transition in workflow.available_transitions(project, request.user)
             ]
+            extra_context["decision"] = decision_panel.panel(
+                project, request.user, transition_url=self._transition_url
+            )
             extra_context["project_history"] = project_history(
                 project, partner_view=access.is_partner_only(request.user)
             )

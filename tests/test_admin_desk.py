@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from projects import workflow
 from projects.admin_display import amount_html, share_text, short_amount
+from projects.models import Review
 from tests import factories
 
 CHANGELIST = "admin:projects_project_changelist"
@@ -317,3 +318,68 @@ def test_review_form_has_no_preselected_recommendation_and_returns_to_the_queue(
     assert response.status_code == 302
     assert response.url == reverse("admin:projects_project_screening_queue")
     assert in_screening.reviews.count() == 1
+
+
+# --- The decision page -------------------------------------------------------------------
+
+
+def change_page(client, project):
+    with translation.override("zh-hans"):
+        return client.get(reverse("admin:projects_project_change", args=[project.pk]))
+
+
+def test_draft_shows_what_submit_still_needs(client, officer, lead_unit):
+    draft = factories.ProjectFactory(lead_unit=lead_unit, countries=[("LA", 60)])
+    client.force_login(officer)
+    response = change_page(client, draft)
+    body = response.content.decode()
+    assert 'id="submit-checklist"' in body
+    checklist = response.context["decision"]["checklist"]
+    with translation.override("en"):
+        missing = [str(item["label"]) for item in checklist if not item["done"]]
+        done = [str(item["label"]) for item in checklist if item["done"]]
+    # Countries at 60 % and no sector: those two are missing; the lead unit is there.
+    assert "a lead unit" in done
+    assert "at least one sector" in missing
+    assert "shares that add up to 100" in missing
+    # A complete draft: everything ticked, and the action explained in words.
+    ready = factories.ProjectFactory(
+        lead_unit=lead_unit, countries=[("LA", 100)], sectors=[("logistics-rail", 100)]
+    )
+    response = change_page(client, ready)
+    assert all(item["done"] for item in response.context["decision"]["checklist"])
+    assert "将完整的草稿提交入库" in response.content.decode()
+
+
+def test_manager_sees_the_round_side_by_side_and_can_record_support(
+    client, reviewer, second_reviewer, manager, in_screening
+):
+    from tests.test_reviews_support import in_status, review
+
+    review(in_screening, reviewer)
+    review(in_screening, second_reviewer, scores=dict.fromkeys(Review.CRITERIA, 2))
+    client.force_login(manager)
+    response = change_page(client, in_screening)
+    body = response.content.decode()
+    panel = response.context["decision"]["round"]
+    scores = sorted(float(r.weighted_score) for r in in_screening.reviews.all())
+    assert panel["average"] == pytest.approx(round(sum(scores) / 2, 2))
+    assert panel["spread"] == pytest.approx(round((scores[1] - scores[0]) / 2, 2))
+    assert 'id="round-reviews"' in body and reviewer.username in body
+    assert "离散度" in body
+
+    selected = in_status(in_screening, "selected")
+    body = change_page(client, selected).content.decode()
+    add = reverse("admin:projects_supportdecision_add")
+    assert f"{add}?project={selected.pk}" in body
+    assert "记录支持决定" in body
+
+
+def test_officer_sees_no_reviewer_names_or_scores(client, officer, reviewer, in_screening):
+    from tests.test_reviews_support import review
+
+    review(in_screening, reviewer)
+    client.force_login(officer)
+    response = change_page(client, in_screening)
+    assert response.context["decision"]["round"] is None
+    assert 'id="round-reviews"' not in response.content.decode()
