@@ -386,7 +386,15 @@ class UserForm(forms.Form):
         self.user = user
 
 
-SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+# Each level said in words on the form, the same scale for every criterion (the risk
+# criterion's help text says which end is low risk).
+SCORE_CHOICES = [
+    (1, _("1: does not meet it")),
+    (2, _("2: weak")),
+    (3, _("3: adequate")),
+    (4, _("4: strong")),
+    (5, _("5: excellent")),
+]
 
 
 class ReviewForm(UserForm):

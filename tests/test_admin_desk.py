@@ -383,3 +383,13 @@ def test_officer_sees_no_reviewer_names_or_scores(client, officer, reviewer, in_
     response = change_page(client, in_screening)
     assert response.context["decision"]["round"] is None
     assert 'id="round-reviews"' not in response.content.decode()
+
+
+def test_review_form_says_what_each_level_means(client, reviewer, in_screening):
+    client.force_login(reviewer)
+    with translation.override("zh-hans"):
+        body = client.get(
+            reverse("admin:projects_review_add"), {"project": in_screening.pk}
+        ).content.decode()
+    for level in ("1: 不符合", "3: 一般", "5: 优秀"):
+        assert body.count(level) == len(Review.CRITERIA)
