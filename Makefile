@@ -44,15 +44,16 @@ run: setup
 
 # The browser test drives Debian's Chromium; installed here when missing and possible.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's chromium and a CJK font (fonts-noto-cjk) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else echo "Note: /usr/bin/chromium is missing; the browser test will be skipped (apt-get install chromium)."; fi; \
 	fi
 
 test: setup browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@if ls test-output/*.png >/dev/null 2>&1; then echo "Screenshots of the browser tests:"; ls -1 test-output/*.png; fi
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

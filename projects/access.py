@@ -103,6 +103,29 @@ def can_decide(user) -> bool:
     return is_superuser(user) or MANAGER in user_roles(user)
 
 
+def sees_round_scores(user, *, reviewed_by_me: bool) -> bool:
+    """Scores of a screening round's current reviews: managers always; a reviewer only
+    once they have recorded their own review of that round, so nobody anchors on others'."""
+    return can_decide(user) or reviewed_by_me
+
+
+def visible_reviews(user, queryset):
+    """Reviews a user may read: managers all; others every past round's, their own, and
+    the current round's of projects they have reviewed in that round."""
+    if can_decide(user):
+        return queryset
+    from django.db.models import Exists, F, OuterRef, Q
+
+    from projects.models import Review
+
+    own_in_round = Review.objects.filter(
+        project=OuterRef("project"), round=OuterRef("round"), reviewer_id=user.pk
+    )
+    return queryset.filter(
+        Q(reviewer_id=user.pk) | ~Q(round=F("project__screening_round")) | Exists(own_in_round)
+    )
+
+
 def can_post_progress(user, project: Project) -> bool:
     if can_edit_project(user, project) or can_decide(user):
         return True

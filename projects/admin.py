@@ -15,7 +15,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from partners.admin import narrow_autocomplete
 from partners.models import Partner
 from projects import access, services, workflow
+from projects.admin_display import amount_html, share_text
+from projects.admin_filters import (
+    DateRangeFilter,
+    DropdownChoicesFilter,
+    DropdownFilterMixin,
+    ValueRangeFilter,
+)
 from projects.admin_import import ImportAdminMixin
+from projects.admin_widgets import CurrencySelect
 from projects.admin_workflow import WorkflowAdminMixin
 from projects.dashboard import ProjectExportAdminMixin
 from projects.errors import DomainError, InvalidData, StaleWrite
@@ -41,7 +49,7 @@ def _id_value(list_filter) -> int:
         raise IncorrectLookupParameters(error) from error
 
 
-class SectorFilter(admin.SimpleListFilter):
+class SectorFilter(DropdownFilterMixin, admin.SimpleListFilter):
     """By sector code, as in the API and the dashboard's links; a top-level sector
     includes its sub-sectors."""
 
@@ -70,7 +78,7 @@ class SectorFilter(admin.SimpleListFilter):
         )
 
 
-class CountryFilter(admin.SimpleListFilter):
+class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("country")
     parameter_name = "country"
 
@@ -87,7 +95,7 @@ class CountryFilter(admin.SimpleListFilter):
         )
 
 
-class CountryGroupFilter(admin.SimpleListFilter):
+class CountryGroupFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("country group")
     parameter_name = "country_group"
 
@@ -107,7 +115,7 @@ class CountryGroupFilter(admin.SimpleListFilter):
         )
 
 
-class LeadUnitFilter(admin.SimpleListFilter):
+class LeadUnitFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("lead unit")
     parameter_name = "lead_unit"
 
@@ -121,7 +129,7 @@ class LeadUnitFilter(admin.SimpleListFilter):
         return queryset.filter(lead_unit_id=_id_value(self))
 
 
-class ParticipatingPartnerFilter(admin.SimpleListFilter):
+class ParticipatingPartnerFilter(DropdownFilterMixin, admin.SimpleListFilter):
     title = _("participating partner")
     parameter_name = "partner"
 
@@ -225,6 +233,7 @@ class ProjectAdminForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = [*services.EDITABLE_FIELDS, "tags"]
+        widgets = {"currency": CurrencySelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -319,12 +328,15 @@ class ProjectAdmin(
         "display_sectors",
         "display_value",
         "next_review_due",
-        "updated_at",
     )
     list_display_links = ("code", "display_title")
     list_filter = (
-        "status",
-        "kind",
+        ("status", DropdownChoicesFilter),
+        ("kind", DropdownChoicesFilter),
+        ("risk_level", DropdownChoicesFilter),
+        ("estimated_value", ValueRangeFilter),
+        ("planned_start", DateRangeFilter),
+        ("created_at", DateRangeFilter),
         SectorFilter,
         CountryFilter,
         CountryGroupFilter,
@@ -357,6 +369,10 @@ class ProjectAdmin(
     )
     inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline, SiteInline)
     list_per_page = 50
+
+    class Media:
+        css = {"all": ("projects/admin/changelist.css",)}
+        js = ("projects/admin/date_only.js",)
 
     base_fieldsets = (
         (None, {"fields": ("title_zh", "title_en", "kind", "lead_unit", "tags")}),
@@ -414,6 +430,8 @@ class ProjectAdmin(
         # Reverting would write old values (status included) around the services.
         return True
 
+    object_history_list_template = "admin/projects/project/object_history_list.html"
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
@@ -427,6 +445,15 @@ class ProjectAdmin(
         return readonly + [
             name for name in (*services.EDITABLE_FIELDS, "tags") if name not in editable
         ]
+
+    def get_changeform_initial_data(self, request):
+        # An officer of a single unit has only one lead unit to pick: pick it for them.
+        initial = super().get_changeform_initial_data(request)
+        if "lead_unit" not in initial:
+            units = list(access.assignable_lead_units(request.user, Partner.objects.all())[:2])
+            if len(units) == 1:
+                initial["lead_unit"] = units[0].pk
+        return initial
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "lead_unit":
@@ -470,7 +497,7 @@ class ProjectAdmin(
     @admin.display(description=_("countries"))
     def display_countries(self, obj):
         return ", ".join(
-            f"{row.country.name} {row.share.normalize()}%"
+            f"{row.country.name} {share_text(row.share)}%"
             if row.share is not None
             else row.country.name
             for row in obj.project_countries.all()
@@ -482,9 +509,7 @@ class ProjectAdmin(
 
     @admin.display(description=_("estimated value"), ordering="estimated_value")
     def display_value(self, obj):
-        if obj.estimated_value is None:
-            return ""
-        return f"{obj.estimated_value:,.2f} {obj.currency}"
+        return amount_html(obj.estimated_value, obj.currency)
 
     # --- saving through the services ---
 

@@ -23,7 +23,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner
-from projects import access, services, workflow
+from projects import access, decision_panel, services, workflow
+from projects.admin_widgets import CurrencySelect
 from projects.errors import DomainError, InvalidData
 from projects.history import project_history
 from projects.models import (
@@ -193,8 +194,14 @@ class WorkflowAdminMixin:
                     "project": project,
                     "change_url": self._change_url(project),
                     "review_url": f"{review_add}?project={project.pk}" if may_review else None,
+                    "average_score": project.average_score
+                    if access.sees_round_scores(request.user, reviewed_by_me=project.reviewed_by_me)
+                    else None,
                 }
             )
+        if not access.can_decide(request.user):
+            # The order by score would tell what the hidden scores are.
+            rows.sort(key=lambda row: row["project"].code)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -214,6 +221,9 @@ class WorkflowAdminMixin:
                 (transition, self._transition_url(project, transition))
                 for transition in workflow.available_transitions(project, request.user)
             ]
+            extra_context["decision"] = decision_panel.panel(
+                project, request.user, transition_url=self._transition_url
+            )
             extra_context["project_history"] = project_history(
                 project, partner_view=access.is_partner_only(request.user)
             )
@@ -337,6 +347,11 @@ class ServiceAddAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_success_url(self, request, obj) -> str:
+        return reverse(
+            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist"
+        )
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -359,12 +374,7 @@ class ServiceAddAdmin(admin.ModelAdmin):
                         % {"model": self.opts.verbose_name.capitalize(), "object": obj},
                         messages.SUCCESS,
                     )
-                    return HttpResponseRedirect(
-                        reverse(
-                            f"{self.admin_site.name}:{self.opts.app_label}_"
-                            f"{self.opts.model_name}_changelist"
-                        )
-                    )
+                    return HttpResponseRedirect(self.get_success_url(request, obj))
         else:
             form = self.add_form_class(initial=request.GET.dict(), user=request.user)
         context = {
@@ -383,13 +393,22 @@ class UserForm(forms.Form):
         self.user = user
 
 
-SCORE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+# Each level said in words on the form, the same scale for every criterion (the risk
+# criterion's help text says which end is low risk).
+SCORE_CHOICES = [
+    (1, _("1: does not meet it")),
+    (2, _("2: weak")),
+    (3, _("3: adequate")),
+    (4, _("4: strong")),
+    (5, _("5: excellent")),
+]
 
 
 class ReviewForm(UserForm):
     project = forms.ModelChoiceField(queryset=Project.objects.none(), label=_("project"))
+    # No recommendation chosen in advance: the reviewer picks one.
     recommendation = forms.ChoiceField(
-        choices=Review.Recommendation.choices, label=_("recommendation")
+        choices=[("", "—"), *Review.Recommendation.choices], label=_("recommendation")
     )
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea, required=False)
 
@@ -427,6 +446,13 @@ class ReviewAdmin(ServiceAddAdmin):
     search_fields = ("project__code", "project__title_zh", "project__title_en")
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request):
+        return access.visible_reviews(request.user, super().get_queryset(request))
+
+    def get_success_url(self, request, obj) -> str:
+        # A reviewer works down the queue: back to it after each review.
+        return reverse(f"{self.admin_site.name}:projects_project_screening_queue")
+
     def call_service(self, request, data):
         return services.review_record(
             project=data["project"],
@@ -443,7 +469,9 @@ class SupportDecisionForm(UserForm):
     amount = forms.DecimalField(
         label=_("amount"), max_digits=18, decimal_places=2, min_value=0, required=False
     )
-    currency = forms.CharField(label=_("currency"), max_length=3, required=False)
+    currency = forms.CharField(
+        label=_("currency"), max_length=3, required=False, widget=CurrencySelect
+    )
     conditions = forms.CharField(label=_("conditions"), widget=forms.Textarea, required=False)
     decided_on = forms.DateField(label=_("decided on"), initial=timezone.localdate)
     valid_until = forms.DateField(label=_("valid until"), required=False)

@@ -19,7 +19,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from projects import access, exports, stats
+from projects import access, dashboard_charts, exports, stats
+from projects.dashboard_form import DashboardFilterForm
 from projects.models import Status
 from projects.sites import map as site_map
 
@@ -137,6 +138,7 @@ def line_chart(months: list[str], series: list[tuple[str, str, list[int]]]) -> d
         )
     every = max(1, len(months) // 8)
     return {
+        "months": months,
         "width": width,
         "height": height,
         "axis_y": top + plot_h,
@@ -293,7 +295,7 @@ def dashboard_view(request):
     except ValidationError as error:
         errors = error.message_dict
         filters = stats.Filters()
-    form = stats.FilterForm(request.GET or None)
+    form = DashboardFilterForm(request.GET or None, user=request.user)
     if request.GET:
         form.is_valid()
     context = {
@@ -305,6 +307,7 @@ def dashboard_view(request):
         "changelist_url": changelist_url(),
         **dashboard_context(request.user, filters),
     }
+    context["echarts"] = dashboard_charts.chart_data(context)
     return TemplateResponse(
         request, "projects/dashboard/index.html", context, status=400 if errors else 200
     )

@@ -8,6 +8,7 @@ the demo tag and their Chinese title (the demo key), users by username.
 
 import datetime
 import json
+import random
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from partners.models import Membership, Partner
 from projects import services, workflow
@@ -108,6 +110,52 @@ REVIEW_SCORES = {
     "select": (dict.fromkeys(Review.CRITERIA, 4), dict.fromkeys(Review.CRITERIA, 5)),
     "not_select": (dict.fromkeys(Review.CRITERIA, 2), dict.fromkeys(Review.CRITERIA, 3)),
 }
+
+
+# How long each step plausibly takes after the one before, in days (low, high): the demo
+# pool spans two years, so the dashboard's months and median stage times mean something.
+SPAN_DAYS = 730
+STEP_DAYS = {
+    "submit": (5, 30),
+    "start_screening": (2, 12),
+    "select": (14, 45),
+    "not_select": (14, 45),
+    "start_implementation": (15, 60),
+    "complete": (120, 300),
+    "suspend": (30, 120),
+    "withdraw": (10, 40),
+    "archive": (20, 60),
+}
+
+
+def timeline(
+    key: str, index: int, count: int, steps: tuple[str, ...], now: datetime.datetime
+) -> tuple[datetime.datetime, list[datetime.datetime | None]]:
+    """When a demo project was created and when each step was taken: creations spread
+    over the two years, steps spaced by STEP_DAYS (the same every load: seeded by the
+    title), squeezed to end a day before `now` when the path is too long for the time
+    left. REVIEWS and SUPPORT take no date of their own (None)."""
+    rng = random.Random(key)
+    start = (
+        now
+        - datetime.timedelta(days=SPAN_DAYS)
+        + datetime.timedelta(days=SPAN_DAYS * index / max(count, 1) * 0.9 + rng.uniform(0, 5))
+    )
+    offsets, total = [], 0.0
+    for step in steps:
+        low_high = STEP_DAYS.get(step)
+        if low_high is None:
+            offsets.append(None)
+            continue
+        total += rng.uniform(*low_high)
+        offsets.append(total)
+    room = (now - datetime.timedelta(days=1) - start).total_seconds() / 86400
+    scale = min(1.0, room / total) if total else 1.0
+    moments = [
+        None if offset is None else start + datetime.timedelta(days=offset * scale)
+        for offset in offsets
+    ]
+    return start, moments
 
 
 def path_to(status: str) -> tuple[str, ...]:
@@ -226,7 +274,7 @@ def _officer_side(project: Project):
     return demo_user("demo-admin")
 
 
-def _create_project(row: dict, partners: dict[str, Partner]) -> Project:
+def _create_project(row: dict, partners: dict[str, Partner], at=None) -> Project:
     lead_unit = partners[row["lead_unit"]]
     data = {
         "title_zh": row["title_zh"],
@@ -263,6 +311,7 @@ def _create_project(row: dict, partners: dict[str, Partner]) -> Project:
             services.PartnerRole(partners[name].pk, role) for name, role in row["partners"]
         ],
         tags=[DEMO_TAG, *row.get("tags", [])],
+        at=at,
     )
 
 
@@ -284,7 +333,7 @@ def _record_later_facts(project: Project, row: dict) -> Project:
     return project
 
 
-def _take_step(project: Project, step: str, next_step: str | None, row: dict) -> Project:
+def _take_step(project: Project, step: str, next_step: str | None, row: dict, at=None) -> Project:
     if step == REVIEWS:
         recommendation = next_step
         for reviewer_name, scores in zip(
@@ -316,7 +365,7 @@ def _take_step(project: Project, step: str, next_step: str | None, row: dict) ->
         return project
     actor = _officer_side(project) if ACTION_ACTOR[step] == OFFICER else demo_user("demo-manager")
     return services.project_transition(
-        project=project, actor=actor, action=step, reason=TRANSITION_REASON
+        project=project, actor=actor, action=step, reason=TRANSITION_REASON, at=at
     )
 
 
@@ -355,18 +404,27 @@ def load_demo(*, drafts_only: bool = False) -> DemoReport:
             row for row in ensure_demo_users(reset_passwords=False) if row[0] not in present
         ]
     sites = demo_sites()
-    for row in demo_projects():
+    rows = demo_projects()
+    now = timezone.now()
+    for position, row in enumerate(rows):
         project = find_demo_project(row["title_zh"])
+        # Only a project made in this load gets past dates: one resumed from an earlier
+        # load carries on from today, after what it already recorded.
+        created, moments = timeline(
+            row["title_zh"], position, len(rows), path_to(row["status"]), now
+        )
+        dated = project is None
         if project is None:
-            project = _create_project(row, partners)
+            project = _create_project(row, partners, at=created)
             report.projects_created += 1
         report.sites_created += _add_sites(project, sites.get(row["title_zh"], []))
         if drafts_only:
             continue
         steps = remaining_steps(row["status"], project.status)
+        step_moments = moments[len(moments) - len(steps) :] if dated else [None] * len(steps)
         for index, step in enumerate(steps):
             next_step = steps[index + 1] if index + 1 < len(steps) else None
-            project = _take_step(project, step, next_step, row)
+            project = _take_step(project, step, next_step, row, at=step_moments[index])
             report.steps_taken += 1
         if not drafts_only:
             _record_later_facts(project, row)

@@ -615,6 +615,18 @@ class SupportDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.project.code}: {self.get_kind_display()}"
 
+    def clean(self):
+        # Said in words next to the field; left to the constraints, the form would show
+        # their names ("support_amount_has_currency").
+        super().clean()
+        errors = {}
+        if self.amount is not None and not self.currency:
+            errors["currency"] = _("Give the currency of the amount.")
+        if self.valid_until and self.decided_on and self.valid_until < self.decided_on:
+            errors["valid_until"] = _("The end of validity cannot be before the decision date.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class StatusChange(models.Model):
     """Append-only: one row per workflow transition."""

@@ -354,6 +354,14 @@ def _new_project(
     return project
 
 
+def _past_moment(at):
+    """`at` on a create or transition records when it happened, for loading past records
+    (the demo data's two years); never in the future, so the pool's figures stay true."""
+    if at is not None and at > timezone.now():
+        raise InvalidData({"at": [_("A recorded moment cannot be in the future.")]})
+    return at
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -363,8 +371,10 @@ def project_create(
     sectors: Iterable[SectorShare] = (),
     participations: Iterable[PartnerRole] = (),
     tags: Iterable[str] = (),
+    at=None,
 ) -> Project:
     """Enter a new project as a draft. Officers create projects for their own units."""
+    at = _past_moment(at)
     countries, sectors, participations = list(countries), list(sectors), list(participations)
     tags = list(tags)
     project = _new_project(
@@ -375,6 +385,9 @@ def project_create(
         participations=participations,
         tags=tags,
     )
+    if at is not None:
+        project.created_at = at
+        project._history_date = at
     _set_simple_history_user(project, actor)
     project.save()
     _save_links(project, actor, countries, sectors, participations, tags)
@@ -636,13 +649,16 @@ def project_transition(
     reason: str = "",
     reason_visible_to_partners: bool = False,
     expected_version: int | None = None,
+    at=None,
 ) -> Project:
-    """Take a workflow action (`submit`, `select`, …) on a project.
+    """Take a workflow action (`submit`, `select`, …) on a project (`at`: when it
+    happened, for past records; now by default).
 
     Checks, in this order: the action exists (InvalidData), the version (StaleWrite), the
     actor's right (NotAllowed), the current status (TransitionNotAllowed), the reason
     (InvalidData) and the transition's guards (TransitionNotAllowed)."""
     transition = workflow.get_transition(action)
+    at = _past_moment(at)
     project = lock_project(project)
     check_version(project, expected_version)
     reason = (reason or "").strip()
@@ -660,7 +676,10 @@ def project_transition(
         actor=actor if getattr(actor, "pk", None) else None,
         reason=reason,
         reason_visible_to_partners=bool(reason_visible_to_partners and reason),
+        **({"created_at": at} if at is not None else {}),
     )
+    if at is not None:
+        project._history_date = at
     project.version += 1
     _set_simple_history_user(project, actor)
     # Ties the project's history record to its StatusChange so the merged history shows

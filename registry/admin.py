@@ -12,6 +12,8 @@ from registry.models import Country, CountryGroup, Sector
 admin.site.site_header = _("International cooperation project registry")
 admin.site.site_title = _("Project registry")
 admin.site.index_title = _("Administration")
+# "/" sends visitors to the admin, so the default "view site" link would lead back here.
+admin.site.site_url = None
 
 
 def protected_message(error: ProtectedError) -> str:
