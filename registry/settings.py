@@ -389,6 +389,11 @@ SPECTACULAR_SETTINGS = {
         "SupportKindEnum": "projects.models.SupportDecision.Kind",
         "CountryGroupKindEnum": "registry.models.CountryGroup.Kind",
         "ProjectStatusEnum": "projects.models.Status",
+        "ResultTypeEnum": "projects.results.models.Result.Type",
+        # The GeoJSON members' fixed "type" values (projects/sites/serializers.py).
+        "GeoJSONPointTypeEnum": ["Point"],
+        "GeoJSONFeatureTypeEnum": ["Feature"],
+        "GeoJSONFeatureCollectionTypeEnum": ["FeatureCollection"],
     },
     # What the server refuses, the schema forbids; what a role may not read is optional.
     "POSTPROCESSING_HOOKS": [
@@ -398,6 +403,7 @@ SPECTACULAR_SETTINGS = {
         "registry.api.schema.every_error_documented",
         "registry.api.schema.codes_and_query_values",
         "projects.api.schema.staff_only_fields_optional",
+        "projects.api.schema.geojson_filters_as_the_list",
     ],
 }
 

@@ -345,12 +345,13 @@ def test_a_transition_recomputes_its_projects_warnings(
 
 
 def test_editing_the_review_date_resolves_at_once(
-    officer, running, django_capture_on_commit_callbacks
+    manager, running, django_capture_on_commit_callbacks
 ):
     set_status(running, "in_progress", next_review_due=TODAY - DAY)
     compute_warnings()
     with django_capture_on_commit_callbacks(execute=True):
+        # The review date is the managers' to set (the editable-fields table).
         project_services.project_update(
-            project=running, actor=officer, data={"next_review_due": TODAY + 90 * DAY}
+            project=running, actor=manager, data={"next_review_due": TODAY + 90 * DAY}
         )
     assert not live("review_overdue").exists()

@@ -139,10 +139,16 @@ def test_a_country_with_sites_cannot_leave_the_project(project, officer):
 # --- API ------------------------------------------------------------------------------------
 
 
+def submitted(*projects):
+    """Partners see a project from submission on (a draft is the office's working copy)."""
+    Project.objects.filter(pk__in=[p.pk for p in projects]).update(status="submitted")
+
+
 def test_project_detail_holds_its_sites_for_partners_too(
     api_client, partner_user, project, officer
 ):
     site = add(project, officer)
+    submitted(project)
     removed = add(project, officer, name_en="Old depot")
     services.site_remove(actor=officer, site=removed)
     body = api_client(partner_user).get(f"{API}/projects/{project.code}/").json()
@@ -202,6 +208,7 @@ def test_api_bad_input_is_a_400_in_the_one_error_shape(api_client, officer, proj
 
 
 def test_api_partners_read_but_do_not_write(api_client, partner_user, other_officer, project):
+    submitted(project)
     url = f"{API}/projects/{project.code}/sites/"
     assert api_client(partner_user).get(url).status_code == 200
     response = api_client(partner_user).post(
@@ -255,7 +262,8 @@ def test_geojson_is_an_rfc7946_feature_collection(api_client, manager, two_partn
 
 
 def test_a_partners_geojson_holds_only_its_projects(api_client, partner_user, two_partners_sites):
-    project, _other = two_partners_sites
+    project, other = two_partners_sites
+    submitted(project, other)
     body = api_client(partner_user).get(f"{API}/sites.geojson").json()
     assert {f["properties"]["project"] for f in body["features"]} == {project.code}
     # Filtering for the other project's country gives nothing, not its site.

@@ -3,10 +3,11 @@
 what `GET /api/v1/projects/{code}/` answers a partner."""
 
 from django.conf import settings
+from django.db.models import Prefetch
 
 from projects import access
 from projects.api import serializers as s
-from projects.models import Project
+from projects.models import Project, Site
 
 
 def _absolute(url: str) -> str:
@@ -14,14 +15,17 @@ def _absolute(url: str) -> str:
 
 
 def partner_project(user, project_pk: int) -> dict | None:
-    """The project in the partner projection (`PartnerProjectSerializer`), if `user` may
+    """The project in the partner projection of the detail route
+    (`PartnerProjectDetailSerializer`: the list's fields and the sites), if `user` may
     see it (`access.visible_projects`), else None. Hyperlinks are made absolute with
     REGISTRY_BASE_URL (there is no request to build them from)."""
-    projects = Project.objects.with_relations(tag_names=True)
+    projects = Project.objects.with_relations(tag_names=True).prefetch_related(
+        Prefetch("sites", Site.objects.current().order_by("id"), to_attr="current_sites")
+    )
     project = access.visible_projects(user, projects).filter(pk=project_pk).first()
     if project is None:
         return None
-    data = dict(s.PartnerProjectSerializer(project, context={"request": None}).data)
+    data = dict(s.PartnerProjectDetailSerializer(project, context={"request": None}).data)
     data["url"] = _absolute(data["url"])
     return data
 

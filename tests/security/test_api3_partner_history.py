@@ -177,7 +177,9 @@ def test_reason_visibility_is_off_by_default_and_set_through_the_api(
     response = api_client(manager).post(
         f"/api/v1/projects/{project.code}/transitions/",
         {
-            "action": "return_for_revision",
+            # Not `return_for_revision`: a draft is the office's working copy, which
+            # partners do not see at all.
+            "action": "not_select",
             "reason": "Please give the shares.",
             "reason_visible_to_partners": True,
         },

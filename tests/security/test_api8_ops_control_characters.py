@@ -174,8 +174,8 @@ def test_data_migration_cleans_existing_rows(dirty_projects, foreign_partner):
     type(foreign_partner).objects.filter(pk=foreign_partner.pk).update(description=f"x{BELL}y")
     schema_editor = SimpleNamespace(connection=connection)
     for module in (
-        "projects.migrations.0004_text_without_control_characters",
-        "partners.migrations.0002_text_without_control_characters",
+        "projects.migrations.0007_text_without_control_characters",
+        "partners.migrations.0004_text_without_control_characters",
     ):
         importlib.import_module(module).clean_existing_text(apps, schema_editor)
     dirty.refresh_from_db()
