@@ -257,24 +257,28 @@ def write_sites(*, actor, project, sites: list[SiteItem]) -> tuple[bool, list[st
 
 
 def write_targets(*, actor, project, targets: list[TargetItem]) -> tuple[bool, list[str]]:
-    """Set the listed targets. Returns (anything changed, error messages)."""
+    """Set the listed targets. Returns (anything changed, error messages). The indicators
+    a project lacks are added in one service call (one lock and version bump, not one
+    per target)."""
     indicators = {}
     for indicator in Indicator.objects.filter(
         result__project=project, standard__isnull=False
     ).order_by("id"):
         indicators.setdefault(indicator.standard_id, indicator)
     changed, errors = False, []
+    missing: dict[int, results_services.IndicatorData] = {}
     for item in targets:
         start, end = date(item.year, 1, 1), date(item.year, 12, 31)
         period_data = results_services.PeriodData(
             period_start=start, period_end=end, target_value=item.value
         )
+        indicator = indicators.get(item.standard.pk)
+        if indicator is None:
+            missing.setdefault(
+                item.standard.pk, results_services.IndicatorData(standard=item.standard)
+            ).periods.append(period_data)
+            continue
         try:
-            indicator = indicators.get(item.standard.pk)
-            if indicator is None:
-                indicators[item.standard.pk] = _add_indicator(actor, project, item, period_data)
-                changed = True
-                continue
             period = Period.objects.filter(
                 indicator=indicator, period_start=start, period_end=end
             ).first()
@@ -294,14 +298,36 @@ def write_targets(*, actor, project, targets: list[TargetItem]) -> tuple[bool, l
                 _("Target %(value)s %(year)s: %(error)s")
                 % {"value": item.standard.code, "year": item.year, "error": _messages(error)}
             )
+    if missing:
+        try:
+            _add_indicators(actor, project, list(missing.values()))
+            changed = True
+        except DomainError as error:
+            errors.append(
+                _("Target %(value)s %(year)s: %(error)s")
+                % {
+                    "value": ", ".join(data.standard.code for data in missing.values()),
+                    "year": ", ".join(
+                        sorted(
+                            {str(p.period_start.year) for d in missing.values() for p in d.periods}
+                        )
+                    ),
+                    "error": _messages(error),
+                }
+            )
     return changed, errors
 
 
-def _add_indicator(actor, project, item: TargetItem, period_data) -> Indicator:
-    data = results_services.IndicatorData(standard=item.standard, periods=[period_data])
+def _add_indicators(actor, project, indicators: list) -> None:
     result = Result.objects.filter(project=project, **TARGETS_RESULT).order_by("id").first()
     if result is None:
-        result = results_services.result_create(
-            project=project, actor=actor, type=TARGETS_RESULT_TYPE, **TARGETS_RESULT
+        results_services.result_create(
+            project=project,
+            actor=actor,
+            type=TARGETS_RESULT_TYPE,
+            indicators=indicators,
+            **TARGETS_RESULT,
         )
-    return results_services.indicator_add(result=result, actor=actor, data=data)
+        return
+    for data in indicators:
+        results_services.indicator_add(result=result, actor=actor, data=data)
