@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from partners.models import Partner
 from projects import access, services
 from projects.errors import DomainError, InvalidData, NotAllowed
-from projects.importing import bulk
+from projects.importing import bulk, places
 from projects.importing.matching import (
     KINDS,
     RISK_LEVELS,
@@ -95,6 +95,8 @@ class ParsedRow:
     sectors: list | None = None
     participations: list | None = None
     tags: list | None = None
+    sites: list | None = None
+    targets: list | None = None
 
 
 class ProjectImport:
@@ -115,6 +117,7 @@ class ProjectImport:
         for index, header, message in header_errors:
             report.add_error(1, column_label(index, header), message)
         self.lookups: Lookups | None = None
+        self.standard_indicators: places.StandardIndicators | None = None
         self.codes_seen: dict[str, int] = {}
         self.titles_created: dict[tuple, int] = {}
         self.partners_created: dict[tuple, int] = {}
@@ -195,6 +198,12 @@ class ProjectImport:
             )
         if self.has("tags"):
             parsed.tags = split_tags(self.cell(row, "tags"))
+        if self.has("sites"):
+            parsed.sites = attempt(
+                "sites", lambda text: places.parse_sites(text, self.lookups.country)
+            )
+        if self.has("targets"):
+            parsed.targets = attempt("targets", self.standard_indicators.parse_targets)
         if len(self.report.errors) > errors_before:
             return None
         return parsed
@@ -356,6 +365,8 @@ class ProjectImport:
     def update(self, parsed: ParsedRow, result: RowResult, project: Project, state) -> None:
         if (
             state is not None
+            and not parsed.sites
+            and not parsed.targets
             and access.can_edit_project(self.actor, project)
             and state.unchanged(project, parsed)
         ):
@@ -368,6 +379,7 @@ class ProjectImport:
         except DomainError as error:
             self.report_error(parsed, error, project)
             return
+        changed = self.write_places(parsed, project) or changed
         result.action = UPDATE if changed else UNCHANGED
         result.label = project.title
 
@@ -388,8 +400,26 @@ class ProjectImport:
         # A dry run's new codes are rolled back; showing them would promise too much.
         result.code = project.code if self.commit else ""
         result.label = project.title
+        self.write_places(parsed, project)
         if similar is not None:
             self.warn_if_twin(parsed, result, similar)
+
+    def write_places(self, parsed: ParsedRow, project: Project) -> bool:
+        """The row's sites and targets, through their services, once its project is
+        written (a site's country is checked against the countries just set). Errors are
+        the row's, in the column's cell; the run then writes nothing."""
+        changed = False
+        for key, items, write in (
+            ("sites", parsed.sites, places.write_sites),
+            ("targets", parsed.targets, places.write_targets),
+        ):
+            if not items:
+                continue
+            written, errors = write(actor=self.actor, project=project, **{key: items})
+            changed = changed or written
+            for message in errors:
+                self.report.add_error(parsed.row, self.label(key), message)
+        return changed
 
     def report_error(self, parsed: ParsedRow, error: DomainError, project) -> None:
         if isinstance(error, InvalidData):
@@ -474,6 +504,7 @@ def import_projects(
     if report.errors:
         return report
     run.lookups = Lookups()
+    run.standard_indicators = places.StandardIndicators()
     run.numbers = code_numbers(run, commit=commit)
     return run_all_or_nothing(
         table.rows, run.handle_batch, report, commit=commit, progress=progress

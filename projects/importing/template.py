@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy
 from partners.models import Partner
 from projects import access
 from projects.importing.matching import KINDS, RISK_LEVELS, ROLES
+from projects.importing.places import FACILITY_TYPES
+from projects.results.models import StandardIndicator
 from registry.importing.columns import Column, Columns
 from registry.importing.columns import codes_csv as codes_csv
 from registry.importing.columns import template_csv as template_csv
@@ -73,6 +75,9 @@ def project_example_row(actor) -> dict[str, str]:
         "internal_notes": "",
         "next_review_due": "",
         "tags": "冷链; 陆海新通道",
+        "sites": "万象南站|Vientiane South Station|rail_terminal|17.9012|102.7065|LA; "
+        "林查班港|Laem Chabang Port|港口|13.0827|100.8830|TH",
+        "targets": "cargo-tonnes 2026 50000; jobs-created 2027 120",
     }
 
 
@@ -83,6 +88,16 @@ def project_codes() -> list[tuple[str, str, str, str]]:
     for sector in Sector.objects.select_related("parent").order_by("sort_order", "code"):
         rows.append((_("sector"), sector.code, sector.name_zh, sector.name_en))
     rows += [(_("currency"), c, "", _("any ISO 4217 code")) for c in COMMON_CURRENCIES]
+    rows += [(_("facility type"), c, zh, en) for c, zh, en in FACILITY_TYPES.rows()]
+    for indicator in StandardIndicator.objects.filter(active=True):
+        rows.append(
+            (
+                _("standard indicator"),
+                indicator.code,
+                f"{indicator.name_zh} ({indicator.unit})",
+                f"{indicator.name_en} ({indicator.unit})",
+            )
+        )
     return rows
 
 
@@ -158,6 +173,26 @@ PROJECT_COLUMNS = Columns(
         Column("internal_notes", "内部备注", gettext_lazy("Staff only, never shown to partners.")),
         Column("next_review_due", "下次评审日期", gettext_lazy("Date, YYYY-MM-DD.")),
         Column("tags", "标签", gettext_lazy("Words separated by ; or ,.")),
+        Column(
+            "sites",
+            "地点",
+            gettext_lazy(
+                "Sites separated by ;, each name_zh|name_en|facility type|latitude|longitude|"
+                "country, optionally |administrative area: 钦州港|Qinzhou Port|port|21.68|"
+                "108.61|CN. One name is enough; facility types in the code list; decimal "
+                "degrees; the country must be one of the project's. A site with the name of "
+                "one of the project's sites changes it; sites not listed are kept."
+            ),
+        ),
+        Column(
+            "targets",
+            "指标目标",
+            gettext_lazy(
+                "Targets separated by ;, each a standard indicator code (code list), a year "
+                "and the target: containers-moved 2026 5000; jobs-created 2027 120. Sets the "
+                "target of that year's reporting period; targets not listed are kept."
+            ),
+        ),
     ),
     example=project_example_row,
     codes=project_codes,
