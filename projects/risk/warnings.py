@@ -293,3 +293,44 @@ def open_counts(projects: QuerySet) -> list[dict]:
         }
         for row in rows
     ]
+
+
+TREND_WEEKS = 12
+
+
+def open_trend(projects: QuerySet, *, now=None, weeks: int = TREND_WEEKS) -> list[dict]:
+    """Open warnings of the projects at the end of each of the last `weeks` ISO weeks
+    (Monday to Sunday; the current week counted as of now), oldest first, in one query.
+    A warning is open at a moment when it was first seen before it and was neither
+    resolved nor dismissed by then."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    this_monday = today - datetime.timedelta(days=today.weekday())
+    rows = []
+    for back in range(weeks - 1, -1, -1):
+        start = this_monday - datetime.timedelta(weeks=back)
+        end = timezone.make_aware(
+            datetime.datetime.combine(start + datetime.timedelta(days=7), datetime.time.min)
+        )
+        year, week, _day = start.isocalendar()
+        rows.append({"week": f"{year}-W{week:02d}", "start": start, "at": min(end, now)})
+    earliest = rows[0]["at"]
+    warnings = Warning.objects.filter(
+        project__in=projects.order_by().values("pk"), first_seen__lte=now
+    ).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gt=earliest),
+        Q(dismissed_at__isnull=True) | Q(dismissed_at__gt=earliest),
+    )
+
+    def open_at(moment):
+        return Count(
+            "pk",
+            filter=Q(first_seen__lte=moment)
+            & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=moment))
+            & (Q(dismissed_at__isnull=True) | Q(dismissed_at__gt=moment)),
+        )
+
+    counts = warnings.aggregate(**{f"w{i}": open_at(row["at"]) for i, row in enumerate(rows)})
+    for i, row in enumerate(rows):
+        row["count"] = counts[f"w{i}"]
+    return rows
