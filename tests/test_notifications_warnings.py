@@ -160,3 +160,42 @@ def test_partner_never_sees_warnings_in_the_portal(
     assert warning.detail not in page and "country risk high" not in page
     assert client.get("/api/v1/warnings/").status_code == 403
     assert not Notification.objects.filter(recipient=partner_user).exists()
+
+
+def test_one_notice_per_project_and_few_queries_for_projects_nobody_follows(
+    running, officer, other_unit, manager, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.notifications import services as notification_services
+
+    def unfollowed(count):
+        ids = []
+        for _ in range(count):
+            project = factories.ProjectFactory(
+                lead_unit=other_unit, status="in_progress", countries=[("LA", 100)]
+            )
+            ids.append(
+                Warning.objects.create(
+                    kind="end_passed", severity=2, project=project, detail="planned end"
+                ).pk
+            )
+        return ids
+
+    # Two causes present when the daily job runs: one notice listing both warnings.
+    Project.objects.filter(pk=running.pk).update(planned_end=TODAY - DAY)
+    with django_capture_on_commit_callbacks(execute=False):
+        risk_services.country_risk_record(
+            actor=manager, country=Country.objects.get(pk="LA"), category="legal", level=4
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        compute_warnings()
+    (notice,) = Notification.objects.filter(recipient=officer, kind="warning_raised")
+    assert notice.body.count("\n  [") == 2
+    few, many = unfollowed(2), unfollowed(20)
+    with CaptureQueriesContext(connection) as small:
+        assert notification_services.on_warnings_raised(warning_ids=few) == 0
+    with CaptureQueriesContext(connection) as large:
+        assert notification_services.on_warnings_raised(warning_ids=many) == 0
+    assert len(small) == len(large)

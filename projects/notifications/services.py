@@ -139,41 +139,62 @@ def on_support_decided(*, project: Project, decision, actor) -> None:
     notify(users=officers, kind=Kind.SUPPORT_DECIDED, project=project, write=write)
 
 
+WARNING_BATCH = 1000
+
+
+def _officers_by_unit(unit_ids) -> dict[int, list]:
+    """Active officers of each of the lead units, in two queries."""
+    memberships = Membership.objects.filter(
+        partner_id__in=unit_ids, user__in=_users_in(OFFICER)
+    ).values_list("partner_id", "user_id")
+    by_unit: dict[int, list[int]] = {}
+    for unit_id, user_id in memberships:
+        by_unit.setdefault(unit_id, []).append(user_id)
+    users = get_user_model().objects.in_bulk({pk for ids in by_unit.values() for pk in ids})
+    return {unit: [users[pk] for pk in sorted(ids)] for unit, ids in by_unit.items()}
+
+
 def on_warnings_raised(*, warning_ids) -> int:
-    """The lead unit's officers (staff of the officer role only: partners never hear of
-    warnings): one notice per project listing the warnings newly raised on it."""
-    by_project: dict[int, list[Warning]] = {}
-    for warning in Warning.objects.filter(
-        pk__in=warning_ids, resolved_at__isnull=True, dismissed_at__isnull=True
-    ).order_by("project_id", "-severity", "kind", "pk"):
-        by_project.setdefault(warning.project_id, []).append(warning)
+    """The lead unit's officers (accounts of the officer role only: partners never hear
+    of warnings): one notice per project listing the warnings newly raised on it.
+    Officers are looked up once per batch of projects, so a first daily run raising many
+    warnings on projects nobody follows costs a few queries per batch."""
     sent = 0
-    for project in Project.objects.filter(pk__in=by_project).order_by("pk"):
-        warnings = by_project[project.pk]
-
-        def write(project=project, warnings=warnings):
-            subject = _("Warning on %(code)s: %(kind)s") % {
-                "code": project.code,
-                "kind": warnings[0].get_kind_display(),
-            }
-            lines = [
-                _("New warnings on %(code)s %(title)s:")
-                % {"code": project.code, "title": _title(project)}
-            ]
-            for warning in warnings:
-                line = f"  [{warning.get_severity_display()}] {warning.get_kind_display()}"
-                lines.append(f"{line}: {warning.detail}" if warning.detail else line)
-            return subject, "\n".join(lines)
-
-        sent += len(
-            notify(
-                users=project_officers(project),
-                kind=Kind.WARNING_RAISED,
-                project=project,
-                write=write,
+    warning_ids = sorted(warning_ids)
+    for offset in range(0, len(warning_ids), WARNING_BATCH):
+        batch = warning_ids[offset : offset + WARNING_BATCH]
+        by_project: dict[int, list[Warning]] = {}
+        for warning in Warning.objects.filter(
+            pk__in=batch, resolved_at__isnull=True, dismissed_at__isnull=True
+        ).order_by("project_id", "-severity", "kind", "pk"):
+            by_project.setdefault(warning.project_id, []).append(warning)
+        projects = list(Project.objects.filter(pk__in=by_project).order_by("pk"))
+        officers = _officers_by_unit({project.lead_unit_id for project in projects})
+        for project in projects:
+            if project.lead_unit_id not in officers:
+                continue
+            sent += _notify_warnings(
+                project, by_project[project.pk], officers[project.lead_unit_id]
             )
-        )
     return sent
+
+
+def _notify_warnings(project: Project, warnings: list[Warning], officers) -> int:
+    def write():
+        subject = _("Warning on %(code)s: %(kind)s") % {
+            "code": project.code,
+            "kind": warnings[0].get_kind_display(),
+        }
+        lines = [
+            _("New warnings on %(code)s %(title)s:")
+            % {"code": project.code, "title": _title(project)}
+        ]
+        for warning in warnings:
+            line = f"  [{warning.get_severity_display()}] {warning.get_kind_display()}"
+            lines.append(f"{line}: {warning.detail}" if warning.detail else line)
+        return subject, "\n".join(lines)
+
+    return len(notify(users=officers, kind=Kind.WARNING_RAISED, project=project, write=write))
 
 
 DIGEST_CRITICAL_LISTED = 20
