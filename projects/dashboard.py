@@ -276,13 +276,14 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
 def results_figures(projects, filters: stats.Filters) -> dict:
     """Targets against actuals of the standard indicators (projects.results.figures)."""
     from projects.results import figures
-    from projects.risk.warnings import open_counts
+    from projects.risk.warnings import open_counts, open_trend
 
     selected = stats.filter_projects(projects, filters, period=False)
     return {
         "indicator_table": figures.indicator_table(selected),
         "achievement": figures.achievement_rate(selected),
         "warning_counts": open_counts(selected),
+        "warning_trend": open_trend(selected),
     }
 
 

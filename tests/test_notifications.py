@@ -120,7 +120,12 @@ def test_admin_header_lists_notifications_and_settings_turn_kinds_off(
     assert response.status_code == 302
     from registry.preferences import muted
 
-    assert muted(officer) == {"status_changed", "support_decided", "daily_digest"}
+    assert muted(officer) == {
+        "status_changed",
+        "support_decided",
+        "daily_digest",
+        "warning_raised",
+    }
 
 
 def test_notifications_page_shows_only_ones_own(

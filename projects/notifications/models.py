@@ -8,6 +8,7 @@ class Kind(models.TextChoices):
     SUPPORT_DECIDED = "support_decided", _("support decided on my project")
     SCREENING = "screening", _("a project entered screening")
     DAILY_DIGEST = "daily_digest", _("daily digest: new submissions and overdue reviews")
+    WARNING_RAISED = "warning_raised", _("a warning was raised on my project")
 
 
 class Notification(models.Model):

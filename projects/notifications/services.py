@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from partners.models import Membership
 from projects import access
 from projects.models import Project, Status, StatusChange
 from projects.notifications.models import Kind, Notification
+from projects.risk.models import Warning
 from registry.preferences import muted, user_language
 from registry.roles import MANAGER, OFFICER, REVIEWER
 
@@ -137,9 +139,87 @@ def on_support_decided(*, project: Project, decision, actor) -> None:
     notify(users=officers, kind=Kind.SUPPORT_DECIDED, project=project, write=write)
 
 
+WARNING_BATCH = 1000
+
+
+def _officers_by_unit(unit_ids) -> dict[int, list]:
+    """Active officers of each of the lead units, in two queries."""
+    memberships = Membership.objects.filter(
+        partner_id__in=unit_ids, user__in=_users_in(OFFICER)
+    ).values_list("partner_id", "user_id")
+    by_unit: dict[int, list[int]] = {}
+    for unit_id, user_id in memberships:
+        by_unit.setdefault(unit_id, []).append(user_id)
+    users = get_user_model().objects.in_bulk({pk for ids in by_unit.values() for pk in ids})
+    return {unit: [users[pk] for pk in sorted(ids)] for unit, ids in by_unit.items()}
+
+
+def on_warnings_raised(*, warning_ids) -> int:
+    """The lead unit's officers (accounts of the officer role only: partners never hear
+    of warnings): one notice per project listing the warnings newly raised on it.
+    Officers are looked up once per batch of projects, so a first daily run raising many
+    warnings on projects nobody follows costs a few queries per batch."""
+    sent = 0
+    warning_ids = sorted(warning_ids)
+    for offset in range(0, len(warning_ids), WARNING_BATCH):
+        batch = warning_ids[offset : offset + WARNING_BATCH]
+        by_project: dict[int, list[Warning]] = {}
+        for warning in Warning.objects.filter(
+            pk__in=batch, resolved_at__isnull=True, dismissed_at__isnull=True
+        ).order_by("project_id", "-severity", "kind", "pk"):
+            by_project.setdefault(warning.project_id, []).append(warning)
+        projects = list(Project.objects.filter(pk__in=by_project).order_by("pk"))
+        officers = _officers_by_unit({project.lead_unit_id for project in projects})
+        for project in projects:
+            if project.lead_unit_id not in officers:
+                continue
+            sent += _notify_warnings(
+                project, by_project[project.pk], officers[project.lead_unit_id]
+            )
+    return sent
+
+
+def _notify_warnings(project: Project, warnings: list[Warning], officers) -> int:
+    def write():
+        subject = _("Warning on %(code)s: %(kind)s") % {
+            "code": project.code,
+            "kind": warnings[0].get_kind_display(),
+        }
+        lines = [
+            _("New warnings on %(code)s %(title)s:")
+            % {"code": project.code, "title": _title(project)}
+        ]
+        for warning in warnings:
+            line = f"  [{warning.get_severity_display()}] {warning.get_kind_display()}"
+            lines.append(f"{line}: {warning.detail}" if warning.detail else line)
+        return subject, "\n".join(lines)
+
+    return len(notify(users=officers, kind=Kind.WARNING_RAISED, project=project, write=write))
+
+
+DIGEST_CRITICAL_LISTED = 20
+
+
+def _open_warnings_by_severity() -> tuple[dict[int, int], list[Warning]]:
+    """Counts of open warnings per severity, and the most recent critical ones."""
+    open_warnings = Warning.objects.filter(resolved_at__isnull=True, dismissed_at__isnull=True)
+    counts = dict(
+        open_warnings.order_by()
+        .values_list("severity")
+        .annotate(count=Count("pk"))
+        .values_list("severity", "count")
+    )
+    critical = list(
+        open_warnings.filter(severity=Warning.Severity.CRITICAL)
+        .select_related("project")
+        .order_by("-first_seen", "-pk")[:DIGEST_CRITICAL_LISTED]
+    )
+    return counts, critical
+
+
 def daily_digest(*, now=None) -> int:
-    """Managers: projects submitted in the last 24 hours and overdue periodic reviews.
-    Nothing is sent on a day with nothing to say."""
+    """Managers: projects submitted in the last 24 hours, overdue periodic reviews and
+    the open warnings by severity. Nothing is sent on a day with nothing to say."""
     now = now or timezone.now()
     submitted = list(
         Project.objects.filter(
@@ -150,7 +230,8 @@ def daily_digest(*, now=None) -> int:
         .order_by("code")
     )
     overdue = list(Project.objects.review_overdue(timezone.localdate(now)).order_by("code"))
-    if not submitted and not overdue:
+    warning_counts, critical = _open_warnings_by_severity()
+    if not submitted and not overdue and not warning_counts:
         return 0
 
     def write():
@@ -158,6 +239,15 @@ def daily_digest(*, now=None) -> int:
         lines += [f"  {p.code} {_title(p)}" for p in submitted]
         lines.append(_("Overdue periodic reviews: %(count)d") % {"count": len(overdue)})
         lines += [f"  {p.code} {_title(p)}" for p in overdue]
+        lines.append(_("Open warnings: %(count)d") % {"count": sum(warning_counts.values())})
+        for severity in sorted(Warning.Severity, reverse=True):
+            lines.append(f"  {severity.label}: {warning_counts.get(severity.value, 0)}")
+        if critical:
+            lines.append(_("Latest critical warnings:"))
+            lines += [
+                f"  {w.project.code} {w.get_kind_display()}" + (f": {w.detail}" if w.detail else "")
+                for w in critical
+            ]
         return _("Daily digest of the project pool"), "\n".join(lines)
 
     return len(notify(users=_users_in(MANAGER), kind=Kind.DAILY_DIGEST, project=None, write=write))

@@ -36,3 +36,31 @@ class ProgressForm(forms.Form):
             self.fields["partner"].required = True
         else:
             del self.fields["partner"]
+
+
+class ActualForm(forms.Form):
+    """A period's actual as a partner reports it; `projects.results.services.period_report`
+    checks the rest (rights, state, figure or text by measure)."""
+
+    actual_value = forms.DecimalField(
+        label=_("Actual"), required=False, max_digits=20, decimal_places=4
+    )
+    actual_comment = forms.CharField(
+        label=_("Comment on the actual"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    partner = forms.TypedChoiceField(label=_("On behalf of"), coerce=int, required=False)
+    # The project's version when the form was shown: a report made meanwhile is not
+    # overwritten unseen (the API's If-Match).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        partners = list(partners)
+        if len(partners) > 1:
+            self.fields["partner"].choices = [(p.pk, str(p)) for p in partners]
+            self.fields["partner"].required = True
+        else:
+            del self.fields["partner"]

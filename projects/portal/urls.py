@@ -8,4 +8,9 @@ from projects.portal import views
 urlpatterns = [
     path("", views.project_list, name="projects"),
     path("projects/<str:code>/", views.project_detail, name="project"),
+    path(
+        "projects/<str:code>/periods/<int:pk>/report/",
+        views.period_report,
+        name="period-report",
+    ),
 ]

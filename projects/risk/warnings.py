@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -50,6 +51,11 @@ def target_share() -> Decimal:
 
 
 SUPPORT_EXPIRY_DAYS = 30
+
+# Sent after the commit of a computation that raised new warnings, with `warning_ids`
+# (the notifications tell the lead unit's officers). Resolutions and severity changes of
+# live warnings are not announced.
+warnings_raised = Signal()
 
 # (project id, subject) → (severity, detail)
 Causes = dict[tuple[int, str], tuple[int, str]]
@@ -193,7 +199,7 @@ RULES = (
 )
 
 
-def _sync(kind: str, causes: Causes, project_ids, now) -> dict[str, int]:
+def _sync(kind: str, causes: Causes, project_ids, now, raised: list[int]) -> dict[str, int]:
     live = Warning.objects.filter(kind=kind, resolved_at__isnull=True)
     if project_ids is not None:
         live = live.filter(project_id__in=project_ids)
@@ -224,7 +230,8 @@ def _sync(kind: str, causes: Causes, project_ids, now) -> dict[str, int]:
     if changed:
         bulk_update_with_history(changed, Warning, ["severity", "detail"], batch_size=2000)
     if new:
-        bulk_create_with_history(new, Warning, batch_size=2000)
+        created = bulk_create_with_history(new, Warning, batch_size=2000)
+        raised.extend(warning.pk for warning in created)
     live.filter(resolved_at__isnull=True).update(last_seen=now)
     return {"raised": len(new), "resolved": len(resolved), "kept": len(existing) - len(resolved)}
 
@@ -244,6 +251,7 @@ def compute_warnings(
         project_ids = list(project_ids)
         projects = projects.filter(pk__in=project_ids)
     counts = {}
+    raised: list[int] = []
     with transaction.atomic():
         # One computation at a time: the daily job and the events' recomputations queue
         # behind this row lock instead of raising the same warning twice.
@@ -252,7 +260,13 @@ def compute_warnings(
         for rule in RULES:
             if kinds is not None and rule.kind not in kinds:
                 continue
-            counts[rule.kind] = _sync(rule.kind, rule.find(projects, today), project_ids, now)
+            counts[rule.kind] = _sync(
+                rule.kind, rule.find(projects, today), project_ids, now, raised
+            )
+        if raised:
+            transaction.on_commit(
+                lambda: warnings_raised.send(sender=Warning, warning_ids=raised), robust=True
+            )
     return counts
 
 
@@ -279,3 +293,44 @@ def open_counts(projects: QuerySet) -> list[dict]:
         }
         for row in rows
     ]
+
+
+TREND_WEEKS = 12
+
+
+def open_trend(projects: QuerySet, *, now=None, weeks: int = TREND_WEEKS) -> list[dict]:
+    """Open warnings of the projects at the end of each of the last `weeks` ISO weeks
+    (Monday to Sunday; the current week counted as of now), oldest first, in one query.
+    A warning is open at a moment when it was first seen before it and was neither
+    resolved nor dismissed by then."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    this_monday = today - datetime.timedelta(days=today.weekday())
+    rows = []
+    for back in range(weeks - 1, -1, -1):
+        start = this_monday - datetime.timedelta(weeks=back)
+        end = timezone.make_aware(
+            datetime.datetime.combine(start + datetime.timedelta(days=7), datetime.time.min)
+        )
+        year, week, _day = start.isocalendar()
+        rows.append({"week": f"{year}-W{week:02d}", "start": start, "at": min(end, now)})
+    earliest = rows[0]["at"]
+    warnings = Warning.objects.filter(
+        project__in=projects.order_by().values("pk"), first_seen__lte=now
+    ).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gt=earliest),
+        Q(dismissed_at__isnull=True) | Q(dismissed_at__gt=earliest),
+    )
+
+    def open_at(moment):
+        return Count(
+            "pk",
+            filter=Q(first_seen__lte=moment)
+            & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=moment))
+            & (Q(dismissed_at__isnull=True) | Q(dismissed_at__gt=moment)),
+        )
+
+    counts = warnings.aggregate(**{f"w{i}": open_at(row["at"]) for i, row in enumerate(rows)})
+    for i, row in enumerate(rows):
+        row["count"] = counts[f"w{i}"]
+    return rows
