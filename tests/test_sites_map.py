@@ -191,7 +191,12 @@ def test_project_page_map_shows_and_places_points(live_server, browser, officer,
     # Clicking the map sets the focused row's point.
     page.locator("#id_sites-0-latitude").focus()
     box = element.bounding_box()
+    element.scroll_into_view_if_needed()
+    box = element.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    assert page.locator("#id_sites-0-latitude").input_value() != "17.881200"
+    # The map's click handler runs after the browser's event loop turns: wait for it.
+    page.wait_for_function(
+        "document.querySelector('#id_sites-0-latitude').value !== '17.881200'", timeout=10000
+    )
     element.screenshot(path=str(OUTPUT / "sites-project-map.png"))
     assert errors == []

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0012_text_validators_combined'),
+        ('projects', '0013_text_without_control_characters_new_models'),
     ]
 
     operations = [
