@@ -458,7 +458,7 @@ COUNTRY_FIELDS = ["project", "country", "share"]
 SECTOR_FIELDS = ["project", "sector", "share"]
 PARTICIPATION_FIELDS = ["project", "partner", "role"]
 STATUS_CHANGE_FIELDS = ["project", "action", "from_status", "to_status", "actor", "reason",
-                        "created_at"]  # fmt: skip
+                        "reason_visible_to_partners", "created_at"]  # fmt: skip
 FIELD_INDEX = {name: i for i, name in enumerate(PROJECT_FIELDS)}
 
 
@@ -570,7 +570,7 @@ def _project_rows(rng, vocab: Vocabulary, project_id: int, number: int, now: dat
         if to_status == status:
             state[FIELD_INDEX["next_review_due"]] = next_review
         history.append((*state, moment, "~", None, None))
-        out["changes"].append((project_id, action, previous, to_status, None, "", moment))
+        out["changes"].append((project_id, action, previous, to_status, None, "", False, moment))
         previous = to_status
 
     countries = list(dict.fromkeys(place_countries and [rng.choice(place_countries)]))
@@ -607,6 +607,7 @@ STATUS_WEIGHT_VALUES = list(STATUS_WEIGHTS.values())
 def seed_projects(cursor, rng, report: SeedReport, count: int, now: datetime, chunk: int) -> None:
     HistoricalProject = Project.history.model
     _check_covered(Project, PROJECT_FIELDS, {"id"})
+    _check_covered(StatusChange, STATUS_CHANGE_FIELDS, {"id"})
     if count <= 0:
         return
     vocab = load_vocabulary()
