@@ -9,6 +9,8 @@
 """
 
 from django.conf import settings
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -186,9 +188,9 @@ def geojson_limit() -> int:
     return int(getattr(settings, "SITES_GEOJSON_LIMIT", MAX_MAP_SITES))
 
 
-def _degrees(value) -> float:
+def _degrees(value: float) -> float:
     # The column keeps 6 decimals (~0.1 m); the float keeps them, no binary noise past.
-    return round(float(value), 6)
+    return round(value, 6)
 
 
 def site_features(projects, *, limit: int | None = None) -> dict:
@@ -209,8 +211,9 @@ def site_features(projects, *, limit: int | None = None) -> dict:
             "id",
             "name_zh",
             "name_en",
-            "latitude",
-            "longitude",
+            # Cast by the database: no Decimal per coordinate (a tenth of the row cost).
+            Cast("latitude", FloatField()),
+            Cast("longitude", FloatField()),
             "country_id",
             "facility_type",
             "admin_area",
