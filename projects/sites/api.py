@@ -182,9 +182,9 @@ class ProjectSiteView(_ProjectSitesMixin, generics.GenericAPIView):
 def geojson_limit() -> int:
     """The most features one sites.geojson response holds: `SITES_GEOJSON_LIMIT`, by
     default the dashboard map's `MAX_MAP_SITES` (2,000). One map draws no more points
-    than that, and the answer stays a few hundred kilobytes and within the project
-    list's time on a large pool; past it the response says `truncated: true` and the
-    caller narrows the filters. Read per request, so a changed setting takes effect."""
+    than that, and the answer stays under 1 MiB (the time follows the cap, not the pool:
+    bench/README.md); past it the response says `truncated: true` and the caller narrows
+    the filters. Read per request, so a changed setting takes effect."""
     return int(getattr(settings, "SITES_GEOJSON_LIMIT", MAX_MAP_SITES))
 
 
@@ -198,7 +198,7 @@ def site_features(projects, *, limit: int | None = None) -> dict:
     FeatureCollection of at most `limit` points.
 
     One query, whatever the number of sites: the site and project columns the features
-    carry (`values()`, no model instances), newest projects first, cut at `limit + 1` rows
+    carry (`values_list()`, no model instances), newest projects first, cut at `limit + 1` rows
     by the database (the extra row only tells `truncated`). On PostgreSQL the order is
     read from the partial index `site_current_newest_first` and the walk stops at the
     limit. The features are plain dicts, encoded once by the renderer."""
