@@ -607,6 +607,7 @@ STATUS_WEIGHT_VALUES = list(STATUS_WEIGHTS.values())
 def seed_projects(cursor, rng, report: SeedReport, count: int, now: datetime, chunk: int) -> None:
     HistoricalProject = Project.history.model
     _check_covered(Project, PROJECT_FIELDS, {"id"})
+    _check_covered(StatusChange, STATUS_CHANGE_FIELDS, {"id"})
     if count <= 0:
         return
     vocab = load_vocabulary()

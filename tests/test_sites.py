@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
 from projects import iati
@@ -15,6 +17,7 @@ from projects.models import Project, Site
 from projects.services import CountryShare, project_update
 from projects.sites import api as sites_api
 from projects.sites import services
+from projects.sites.map import MAX_MAP_SITES
 from tests import factories
 from tests.conftest import make_user
 
@@ -224,8 +227,9 @@ def test_api_partners_read_but_do_not_write(api_client, partner_user, other_offi
 
 @pytest.fixture
 def two_partners_sites(project, officer, lead_unit):
-    """`project` (the partner's) with a site in Laos; another project, without the partner,
-    with a site in Thailand."""
+    """`project` (the partner's, submitted: partners see no drafts) with a site in Laos;
+    another project, without the partner, with a site in Thailand."""
+    Project.objects.filter(pk=project.pk).update(status="submitted")
     add(project, officer)
     other = factories.ProjectFactory(
         lead_unit=lead_unit, countries=[("TH", 100)], status="selected"
@@ -248,7 +252,7 @@ def test_geojson_is_an_rfc7946_feature_collection(api_client, manager, two_partn
     assert response["Content-Type"].startswith("application/geo+json")
     body = response.json()
     assert body["type"] == "FeatureCollection"
-    assert body["truncated"] is False and body["limit"] == sites_api.GEOJSON_LIMIT
+    assert body["truncated"] is False and body["limit"] == sites_api.geojson_limit() == 2000
     assert len(body["features"]) == 2
     for feature in body["features"]:
         assert feature["type"] == "Feature" and isinstance(feature["id"], int)
@@ -288,11 +292,55 @@ def test_geojson_takes_the_lists_filters(api_client, manager, two_partners_sites
     assert client.get(f"{API}/sites.geojson?status=flying").status_code == 400
 
 
-def test_geojson_is_capped(api_client, manager, two_partners_sites, monkeypatch):
-    monkeypatch.setattr(sites_api, "GEOJSON_LIMIT", 1)
-    monkeypatch.setattr(sites_api.site_features, "__kwdefaults__", {"limit": 1})
+def test_geojson_is_capped(api_client, manager, two_partners_sites, settings):
+    _project, other = two_partners_sites
+    settings.SITES_GEOJSON_LIMIT = 1
     body = api_client(manager).get(f"{API}/sites.geojson").json()
-    assert len(body["features"]) == 1 and body["truncated"] is True and body["limit"] == 1
+    assert body["truncated"] is True and body["limit"] == 1
+    # The newest project's site is the one kept.
+    assert [f["properties"]["project"] for f in body["features"]] == [other.code]
+    settings.SITES_GEOJSON_LIMIT = 2  # exactly as many as there are: not truncated
+    body = api_client(manager).get(f"{API}/sites.geojson").json()
+    assert len(body["features"]) == 2 and body["truncated"] is False and body["limit"] == 2
+
+
+def test_geojson_default_cap_is_the_dashboard_maps(settings):
+    del settings.SITES_GEOJSON_LIMIT  # unset: the default
+    assert sites_api.geojson_limit() == MAX_MAP_SITES == 2000
+
+
+def test_geojson_query_count_does_not_grow_with_the_sites(
+    api_client, manager, two_partners_sites, officer
+):
+    """One query for the features whatever their number (no per-feature ORM access)."""
+    _project, other = two_partners_sites
+    client = api_client(manager)
+    client.get(f"{API}/sites.geojson")  # warm: session, user, groups
+
+    def queries_for_one_answer():
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(f"{API}/sites.geojson").json()
+        return len(captured), len(body["features"])
+
+    few, features = queries_for_one_answer()
+    assert features == 2
+    for n in range(12):
+        add(other, officer, name_en=f"Depot {n}", latitude="13.1", longitude="100.9", country="TH")
+    many, features = queries_for_one_answer()
+    assert features == 14 and many == few
+    with CaptureQueriesContext(connection) as captured:
+        client.get(f"{API}/sites.geojson")
+    reading_sites = [q["sql"] for q in captured if '"projects_site"' in q["sql"]]
+    assert len(reading_sites) == 1 and "LIMIT 2001" in reading_sites[0]
+
+
+def test_geojson_coordinates_keep_six_decimals(api_client, manager, two_partners_sites, officer):
+    _project, other = two_partners_sites
+    add(other, officer, name_en="Laem Chabang", latitude="13.083331", longitude="100.883339",
+        country="TH")  # fmt: skip
+    body = api_client(manager).get(f"{API}/sites.geojson").json()
+    point = next(f for f in body["features"] if f["properties"]["name_en"] == "Laem Chabang")
+    assert point["geometry"]["coordinates"] == [100.883339, 13.083331]
 
 
 def test_geojson_needs_a_user(api_client, two_partners_sites):
