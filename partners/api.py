@@ -15,7 +15,7 @@ from partners import access
 from partners.models import Contact, Partner
 from partners.search import search_partners
 from registry.api.errors import error_responses
-from registry.api.filters import FilterSet, IdFilter, StrictBooleanFilter
+from registry.api.filters import FilterSet, IdFilter, StrictBooleanFilter, UtcDateTimeFilter
 from registry.api.pagination import SyncCursorPagination, cursor_page_schema, sync_parameters
 from registry.roles import user_roles
 
@@ -67,7 +67,7 @@ class PartnerFilter(FilterSet):
         field_name="country_id", help_text=_("ISO alpha-2 code of the institution's country.")
     )
     active = StrictBooleanFilter(help_text=_("Active (true) or inactive (false) only."))
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UtcDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text=_("Changed at or after this time.")
     )
     search = filters.CharFilter(

@@ -11,7 +11,13 @@ from drf_spectacular.utils import extend_schema_field
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, ProjectSector, RiskLevel, Status
 from registry import freshness
-from registry.api.filters import AmountFilter, FilterSet, IdFilter, StrictBooleanFilter
+from registry.api.filters import (
+    AmountFilter,
+    FilterSet,
+    IdFilter,
+    StrictBooleanFilter,
+    UtcDateTimeFilter,
+)
 from registry.models import Country, CountryGroup, Sector
 
 
@@ -113,13 +119,13 @@ class ProjectFilter(FilterSet):
     planned_end_before = filters.DateFilter(
         field_name="planned_end", lookup_expr="lte", help_text=_("Planned end on or before.")
     )
-    created_after = filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text=_("Created at or after.")
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text=_("Created before.")
     )
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text=_("Changed at or after this time (ISO 8601), for synchronisation."),

@@ -154,3 +154,17 @@ def test_creating_a_project_under_a_wsgi_server_answers_201_with_its_location(li
     assert Project.objects.count() == 1
     status, _, body = _request(headers["Location"], token=token)
     assert status == 200 and json.loads(body)["code"] == created["code"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/projects/", "/api/v1/sites.geojson", "/api/v1/projects/sync/"]
+)
+def test_moments_with_any_iso_offset_are_read_in_utc(api_client, manager, path):
+    """ISO 8601 allows offsets up to ±23:59 and PostgreSQL only ±15:59: the filters hand
+    the database the moment in UTC; one beyond year 9999 in UTC is a 400, not a 500."""
+    client = api_client(manager)
+    response = client.get(path, {"updated_since": "2026-04-19T15:21:16-19:59"})
+    assert response.status_code == 200, response.content
+    response = client.get(path, {"updated_since": "9999-12-31T23:00:00-23:59"})
+    assert response.status_code == 400, response.content
+    assert "updated_since" in response.json()["error"]["fields"]
