@@ -6,8 +6,13 @@ forever. This middleware counts the API's 401 answers per client address (the ad
 django-axes uses for login lockouts, so both agree behind a trusted proxy) and answers
 429, in the API's error shape, to an address past REST_FRAMEWORK's "unauthenticated"
 rate until its window moves on.
+
+Also here: the translated 429 page of a login lockout, and the 503 of a request the
+database made wait too long (a lock not granted in time, a statement past the web
+requests' time limit of `registry.timeouts`).
 """
 
+import logging
 import math
 import time
 
@@ -20,11 +25,14 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from registry import timeouts
 from registry.api.errors import error_body
 
 API_PREFIX = "/api/"
 LOCKOUT_STATUS = 429
 CACHE_KEY = "unauthenticated-requests:{address}"
+
+logger = logging.getLogger(__name__)
 
 
 class UnauthenticatedLimit:
@@ -91,7 +99,7 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(request, "registry/lockout.html", context, status=LOCKOUT_STATUS)
 
 
-# --- a database that makes a writer wait --------------------------------------------------
+# --- a database that makes a request wait ------------------------------------------------
 
 BUSY_RETRY_AFTER_SECONDS = 5
 # SQLite: another connection holds the write lock (file database: after its busy
@@ -109,26 +117,61 @@ def is_lock_wait_error(error: Exception) -> bool:
 
 
 class DatabaseBusyMiddleware:
-    """A write that could not get the database's lock in time is answered 503 with
-    Retry-After and a clear message (JSON in the API's error shape under /api/, a page
-    elsewhere), never a 500 "database is locked"."""
+    """Every statement of the request runs under REGISTRY_STATEMENT_TIMEOUT
+    (`registry.timeouts`). A statement stopped by it, or a write that could not get the
+    database's lock in time, is answered 503 with Retry-After and a clear message in the
+    request's language (JSON in the API's error shape under /api/, a page elsewhere),
+    never a 500 "database is locked" or "canceling statement"."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        budget = timeouts.start_request()
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            timeouts.end_request(budget)
+            raise
+        return timeouts.end_request(budget, response)
 
     def process_exception(self, request, exception):
-        if not is_lock_wait_error(exception):
-            return None
-        message = _(
-            "The registry is busy with another change (for example an import). Nothing "
-            "was saved; try again in a few seconds."
-        )
-        if request.path.startswith(API_PREFIX):
-            response = JsonResponse(error_body("database_busy", message), status=503)
+        if is_lock_wait_error(exception):
+            code = "database_busy"
+            heading = _("Busy, try again")
+            message = _(
+                "The registry is busy with another change (for example an import). Nothing "
+                "was saved; try again in a few seconds."
+            )
+        elif timeouts.is_statement_timeout(exception):
+            budget = timeouts.current_budget()
+            logger.warning(
+                "Statement timeout: %s %s stopped after %.1f s (limit %s s)",
+                request.method,
+                request.get_full_path(),
+                budget.elapsed() if budget else float("nan"),
+                budget.seconds if budget else "-",
+            )
+            code = "query_timeout"
+            heading = _("Taking too long, try again")
+            message = _(
+                "This request took too long and was stopped. Try again in a few seconds, or "
+                "ask for less (narrower filters, a more specific search)."
+            )
         else:
-            response = render(request, "registry/busy.html", {"message": message}, status=503)
+            return None
+        if request.path.startswith(API_PREFIX):
+            response = JsonResponse(error_body(code, message), status=503)
+        else:
+            context = {"base_template": _page_base(request), "heading": heading, "message": message}
+            response = render(request, "registry/busy.html", context, status=503)
         response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
         return response
+
+
+def _page_base(request) -> str:
+    """The partner portal's pages keep the portal's frame; the others are the admin's."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and "portal" in match.namespaces:
+        return "portal/base.html"
+    return "admin/base_site.html"

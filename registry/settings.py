@@ -75,7 +75,8 @@ MIDDLEWARE = [
     # Before the API's views authenticate: refuses (429) an address that has had too many
     # 401s (bad tokens, anonymous requests) in a while.
     "registry.security.UnauthenticatedRequestLimitMiddleware",
-    # 503 with Retry-After, not a 500, when a write cannot get the database's lock.
+    # Puts every statement of the request under REGISTRY_STATEMENT_TIMEOUT; 503 with
+    # Retry-After, not a 500, when one runs past it or a write cannot get the lock.
     "registry.security.DatabaseBusyMiddleware",
     # Last, as django-axes asks: locks a username + address after failed logins on any
     # login form that goes through django.contrib.auth (admin, API log-in, portal).
@@ -143,6 +144,10 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASE_ROUTERS = ["registry.replica.ReplicaRouter"]
 # Seconds a client that wrote keeps reading from the primary (read your own writes).
 REGISTRY_READ_YOUR_WRITES_SECONDS = int(os.environ.get("REGISTRY_READ_YOUR_WRITES_SECONDS", "5"))
+# Seconds a statement of a web request may run before the database stops it and the
+# request is answered 503 (registry.timeouts); 0 turns the limit off. Commands, the task
+# worker and migrations never have it.
+REGISTRY_STATEMENT_TIMEOUT = max(0.0, float(os.environ.get("STATEMENT_TIMEOUT", "5")))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -61,3 +61,22 @@ def test_the_list_page_statement_may_be_prepared_on_postgresql_unless_switched_o
         DATABASE_URL=postgres, REGISTRY_PREPARED_PAGES="0"
     )
     assert "prepare_threshold" not in database_options(DATABASE_URL="sqlite:///x.sqlite3")
+
+
+def test_the_web_requests_statement_timeout_comes_from_the_environment():
+    def read(**env) -> str:
+        environment = {k: v for k, v in os.environ.items() if k != "STATEMENT_TIMEOUT"}
+        environment.update(env)
+        code = "import registry.settings as s; print(s.REGISTRY_STATEMENT_TIMEOUT)"
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    assert read() == "5.0"
+    assert read(STATEMENT_TIMEOUT="2.5") == "2.5"
+    assert read(STATEMENT_TIMEOUT="0") == "0.0"

@@ -150,6 +150,10 @@ ERROR_DESCRIPTIONS = {
     413: _("The request body is too large."),
     428: _("If-Match is required for this write."),
     429: _("Too many requests; retry after the time in Retry-After."),
+    503: _(
+        "The database made the request wait too long (a statement past the time limit, "
+        "or a write lock not granted in time); retry after the time in Retry-After."
+    ),
 }
 
 

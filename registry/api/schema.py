@@ -106,12 +106,13 @@ def page_parameters_and_answers(result, generator, request, public):
 
 def every_error_documented(result, generator, request, public):
     """Every answer the server can give is documented: any operation may answer 401,
-    403 and 429; one with query parameters or a body 400; one on an address with a
-    parameter 404; one with a body 413. All errors are JSON in the one error shape."""
+    403, 429 and 503 (a statement past the time limit, `registry.timeouts`); one with
+    query parameters or a body 400; one on an address with a parameter 404; one with a
+    body 413. All errors are JSON in the one error shape."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, _method, operation in _operations(result):
         responses = operation.setdefault("responses", {})
-        wanted = {401, 403, 429}
+        wanted = {401, 403, 429, 503}
         has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
         if has_query or "requestBody" in operation:
             wanted.add(400)
