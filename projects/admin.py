@@ -12,7 +12,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.admin import narrow_autocomplete
+from partners.admin import AccessRightsMixin, narrow_autocomplete
 from partners.models import Partner
 from projects import access, services, workflow
 from projects.admin_display import amount_html, share_text
@@ -199,7 +199,7 @@ class SectorFormSet(SharesFormSet):
     share_label = _("sectors")
 
 
-class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
+class ProjectCountryInline(ProjectInlineMixin, AccessRightsMixin, admin.TabularInline):
     model = ProjectCountry
     table_name = "countries"
     formset = CountryFormSet
@@ -207,7 +207,7 @@ class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
     fields = ("country", "share")
 
 
-class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
+class ProjectSectorInline(ProjectInlineMixin, AccessRightsMixin, admin.TabularInline):
     model = ProjectSector
     table_name = "sectors"
     formset = SectorFormSet
@@ -215,7 +215,7 @@ class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
     fields = ("sector", "share")
 
 
-class ParticipationInline(ProjectInlineMixin, admin.TabularInline):
+class ParticipationInline(ProjectInlineMixin, AccessRightsMixin, admin.TabularInline):
     model = Participation
     table_name = "participations"
     autocomplete_fields = ("partner",)
@@ -314,7 +314,11 @@ narrow_autocomplete("projects", "project", "lead_unit", access.assignable_lead_u
 
 @admin.register(Project)
 class ProjectAdmin(
-    ProjectExportAdminMixin, ImportAdminMixin, WorkflowAdminMixin, SimpleHistoryAdmin
+    ProjectExportAdminMixin,
+    ImportAdminMixin,
+    WorkflowAdminMixin,
+    AccessRightsMixin,
+    SimpleHistoryAdmin,
 ):
     form = ProjectAdminForm
     actions = ProjectExportAdminMixin.export_actions
@@ -421,10 +425,6 @@ class ProjectAdmin(
         return super().has_change_permission(request, obj) and (
             obj is None or access.can_edit_project(request.user, obj)
         )
-
-    def has_delete_permission(self, request, obj=None):
-        # Projects leave the pool by a workflow transition (withdraw, archive).
-        return False
 
     def revert_disabled(self, request, obj=None):
         # Reverting would write old values (status included) around the services.

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from partners.admin import AccessRightsMixin
 from partners.models import Partner
 from projects import access, decision_panel, services, workflow
 from projects.admin_widgets import CurrencySelect
@@ -180,15 +181,10 @@ class WorkflowAdminMixin:
         # Reviewers and managers see the whole pool; the queue is theirs.
         if not access.sees_whole_pool(request.user):
             raise PermissionDenied
-        can_add_review = request.user.has_perm("projects.add_review")
         review_add = reverse(f"{self.admin_site.name}:projects_review_add")
         rows = []
         for project in workflow.screening_queue(request.user):
-            may_review = (
-                can_add_review
-                and access.can_review(request.user, project)
-                and not project.reviewed_by_me
-            )
+            may_review = access.can_review(request.user, project) and not project.reviewed_by_me
             rows.append(
                 {
                     "project": project,
@@ -326,7 +322,7 @@ class WorkflowAdminMixin:
 # --- Admins that add through a service ----------------------------------------------------
 
 
-class ServiceAddAdmin(admin.ModelAdmin):
+class ServiceAddAdmin(AccessRightsMixin, admin.ModelAdmin):
     """Adds through a form whose data goes to a service function; read-only afterwards,
     never deleted."""
 
@@ -552,7 +548,7 @@ class ProgressUpdateAdmin(ServiceAddAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(AccessRightsMixin, admin.ModelAdmin):
     """The transition log: readable, never written or removed through the admin."""
 
     list_display = ("project", "action", "from_status", "to_status", "actor", "created_at")

@@ -302,10 +302,6 @@ class Project(models.Model):
             models.Index(fields=["updated_at", "id"]),
             models.Index(fields=["next_review_due"]),
         ]
-        permissions = [
-            ("review_project", _("Can review projects")),
-            ("decide_project", _("Can decide on projects (select, support)")),
-        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
