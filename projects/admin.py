@@ -4,7 +4,7 @@ a save goes through `projects.services`, so the admin obeys the same rules as th
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -24,9 +24,9 @@ from projects.admin_filters import (
 )
 from projects.admin_import import ImportAdminMixin
 from projects.admin_widgets import CurrencySelect
-from projects.admin_workflow import WorkflowAdminMixin
+from projects.admin_workflow import WorkflowAdminMixin, error_text
 from projects.dashboard import ProjectExportAdminMixin
-from projects.errors import DomainError, InvalidData, StaleWrite
+from projects.errors import DomainError, StaleWrite
 from projects.models import (
     Participation,
     Project,
@@ -297,16 +297,6 @@ def _links_from_formsets(formsets) -> dict:
     return links
 
 
-def _error_text(error: DomainError) -> str:
-    if isinstance(error, InvalidData):
-        details = "; ".join(
-            f"{field}: {' '.join(str(m) for m in messages_)}"
-            for field, messages_ in error.errors.items()
-        )
-        return f"{error.message} {details}"
-    return str(error.message)
-
-
 # The lead-unit autocomplete offers only the units the user may name (partners' admin
 # answers the autocomplete; the rule is ours).
 narrow_autocomplete("projects", "project", "lead_unit", access.assignable_lead_units)
@@ -432,11 +422,6 @@ class ProjectAdmin(
 
     object_history_list_template = "admin/projects/project/object_history_list.html"
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
     def get_readonly_fields(self, request, obj=None):
         # What the editable-fields table does not let this user change now is shown, not
         # offered (the service refuses it anyway, with the same rule).
@@ -519,7 +504,7 @@ class ProjectAdmin(
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as error:
-            self.message_user(request, _error_text(error), messages.ERROR)
+            self.message_user(request, error_text(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):

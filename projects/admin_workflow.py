@@ -78,7 +78,9 @@ class TransitionForm(forms.Form):
         self.fields["reason"].required = transition.requires_reason
 
 
-def _error_text(error: DomainError) -> str:
+def error_text(error: DomainError) -> str:
+    """A domain refusal as one line of an admin message: the field messages of invalid
+    data, or the error's own message."""
     if isinstance(error, InvalidData) and error.errors:
         return " ".join(str(m) for messages_ in error.errors.values() for m in messages_)
     return str(error)
@@ -143,7 +145,7 @@ class WorkflowAdminMixin:
                         expected_version=form.cleaned_data["version"],
                     )
                 except DomainError as error:
-                    self.message_user(request, _error_text(error), messages.ERROR)
+                    self.message_user(request, error_text(error), messages.ERROR)
                 else:
                     self.message_user(
                         request,
@@ -161,7 +163,7 @@ class WorkflowAdminMixin:
                 try:
                     workflow.check_transition(transition, project, request.user, reason="-")
                 except DomainError as error:
-                    self.message_user(request, _error_text(error), messages.ERROR)
+                    self.message_user(request, error_text(error), messages.ERROR)
                 return HttpResponseRedirect(self._change_url(project))
             form = TransitionForm(initial={"version": project.version}, transition=transition)
         context = {
@@ -300,7 +302,7 @@ class WorkflowAdminMixin:
                     reason_visible_to_partners=form.cleaned_data["reason_visible_to_partners"],
                 )
             except DomainError as error:
-                refused.append(f"{project.code}: {_error_text(error)}")
+                refused.append(f"{project.code}: {error_text(error)}")
             else:
                 done.append(project.code)
         message = gettext("%(action)s: %(done)d done") % {

@@ -19,9 +19,8 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -45,9 +44,6 @@ from registry.jobs.views import job_status
 
 # Routes that render pages of projects through `listing`.
 LIST_ACTIONS = frozenset({"list", "sync"})
-
-# The action names come from the one transition table.
-ACTIONS = tuple(transition.name for transition in workflow.TRANSITIONS)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -91,33 +87,14 @@ class XLSXRenderer(BaseRenderer):
 FILE_RENDERERS = (CSVRenderer, XLSXRenderer)
 
 
-def _describe_transition(transition) -> dict:
-    """One entry of `workflow.available_transitions` as the API shows it."""
-    if isinstance(transition, str):
-        return {
-            "action": transition,
-            "label": transition,
-            "to_status": None,
-            "reason_required": False,
-        }
-
-    def pick(*names, default=None):
-        for name in names:
-            value = (
-                transition.get(name)
-                if isinstance(transition, dict)
-                else getattr(transition, name, None)
-            )
-            if value is not None:
-                return value
-        return default
-
-    name = pick("action", "name")
+def _describe_transition(transition: workflow.Transition, project: Project) -> dict:
+    """One entry of `workflow.available_transitions` as the API shows it: the status it
+    leads to for this project (`resume` returns to the status before the suspension)."""
     return {
-        "action": str(name),
-        "label": str(pick("label", "verbose_name", default=name)),
-        "to_status": pick("target", "to_status", "to"),
-        "reason_required": bool(pick("reason_required", "needs_reason", default=False)),
+        "action": transition.name,
+        "label": str(transition.label),
+        "to_status": workflow.resolve_target(transition, project),
+        "reason_required": transition.requires_reason,
     }
 
 
@@ -584,14 +561,7 @@ class ProjectViewSet(
         methods=["POST"],
         summary=gettext_lazy("Take a workflow action (submit, select, suspend, …)"),
         parameters=[IF_MATCH, ETAG],
-        request=inline_serializer(
-            "TransitionRequest",
-            fields={
-                "action": serializers.ChoiceField(choices=ACTIONS),
-                "reason": serializers.CharField(required=False, allow_blank=True),
-                "reason_visible_to_partners": serializers.BooleanField(required=False),
-            },
-        ),
+        request=s.TransitionRequestSerializer,
         responses={
             200: s.ProjectDetailSerializer,
             **error_responses(400, 403, 404, 409, 412, 413, 428),
@@ -604,7 +574,7 @@ class ProjectViewSet(
             check_query_parameters(request, ())
 
             available = [
-                _describe_transition(t)
+                _describe_transition(t, project)
                 for t in workflow.available_transitions(project, request.user)
             ]
             return Response(s.AvailableTransitionSerializer(available, many=True).data)
@@ -614,8 +584,7 @@ class ProjectViewSet(
         serializer = s.TransitionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["action"] not in ACTIONS:
-            raise exceptions.ValidationError({"action": [_("Unknown action.")]})
+        # The action's name is checked by the service, with the transition table.
         project = services.project_transition(
             project=project,
             actor=request.user,
