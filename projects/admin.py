@@ -49,33 +49,40 @@ def _id_value(list_filter) -> int:
         raise IncorrectLookupParameters(error) from error
 
 
-class SectorFilter(DropdownFilterMixin, admin.SimpleListFilter):
-    """By sector code, as in the API and the dashboard's links; a top-level sector
-    includes its sub-sectors."""
+class ReferenceCodeFilter(DropdownFilterMixin, admin.SimpleListFilter):
+    """Projects by the code of a reference row (sector, country group), as in the API and
+    the dashboard's links, with the project list's own rule for it (`in_sector`,
+    `in_country_group`). An unknown code is a bad lookup (the "?e=1" page)."""
 
-    title = _("sector")
-    parameter_name = "sector"
+    reference_model = None
+    # The ProjectQuerySet method that filters by one row of `reference_model`.
+    project_method = ""
+
+    def label(self, row) -> str:
+        return row.name
 
     def lookups(self, request, model_admin):
-        sectors = Sector.objects.order_by("sort_order", "code")
-        return [
-            (sector.code, f"— {sector.name}" if sector.parent_id else sector.name)
-            for sector in sectors
-        ]
+        return [(row.code, self.label(row)) for row in self.reference_model.objects.all()]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        code = self.value()
-        if not Sector.objects.filter(code=code).exists():
-            raise IncorrectLookupParameters(code)
-        return queryset.filter(
-            Exists(
-                ProjectSector.objects.filter(project=OuterRef("pk")).filter(
-                    Q(sector__code=code) | Q(sector__parent__code=code)
-                )
-            )
-        )
+        row = self.reference_model.objects.filter(code=self.value()).first()
+        if row is None:
+            raise IncorrectLookupParameters(self.value())
+        return getattr(queryset, self.project_method)(row)
+
+
+class SectorFilter(ReferenceCodeFilter):
+    """A top-level sector includes its sub-sectors (shown indented under it)."""
+
+    title = _("sector")
+    parameter_name = "sector"
+    reference_model = Sector
+    project_method = "in_sector"
+
+    def label(self, row) -> str:
+        return f"— {row.name}" if row.parent_id else row.name
 
 
 class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
@@ -95,24 +102,11 @@ class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
         )
 
 
-class CountryGroupFilter(DropdownFilterMixin, admin.SimpleListFilter):
+class CountryGroupFilter(ReferenceCodeFilter):
     title = _("country group")
     parameter_name = "country_group"
-
-    def lookups(self, request, model_admin):
-        return [(group.code, group.name) for group in CountryGroup.objects.all()]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        code = self.value()
-        if not CountryGroup.objects.filter(code=code).exists():
-            raise IncorrectLookupParameters(code)
-        return queryset.filter(
-            Exists(
-                ProjectCountry.objects.filter(project=OuterRef("pk"), country__groups__code=code)
-            )
-        )
+    reference_model = CountryGroup
+    project_method = "in_country_group"
 
 
 class LeadUnitFilter(DropdownFilterMixin, admin.SimpleListFilter):

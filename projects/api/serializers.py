@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from partners.api import PartnerBriefSerializer
 from partners.models import Partner
 from projects import access, services, workflow
 from projects.history import office_name
@@ -26,15 +27,6 @@ from projects.validation import LIST_LIMITS, NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHAR
 from registry.models import Country, Sector
 
 # --- Reading ---------------------------------------------------------------------------
-
-
-class PartnerBriefSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", read_only=True)
-
-    class Meta:
-        model = Partner
-        fields = ["id", "name_zh", "name_en", "kind", "country"]
-        read_only_fields = fields
 
 
 class ProjectCountrySerializer(serializers.Serializer):
