@@ -11,7 +11,15 @@ from collections.abc import Callable
 from django.db.models import Q, QuerySet
 
 from partners.models import Partner
-from registry.roles import MANAGER, OFFICER, is_staff_member, is_superuser, user_roles
+from registry.roles import (
+    MANAGER,
+    OFFICER,
+    is_staff_member,
+    is_superuser,
+    role_grants,
+    role_grants_in_app,
+    user_roles,
+)
 
 # Functions (user) -> a filter (Q) on partners the user sees through other records.
 _related_partner_sources: list[Callable[[object], Q]] = []
@@ -32,6 +40,11 @@ def member_partner_ids(user) -> frozenset[int]:
         cached = frozenset(user.memberships.values_list("partner_id", flat=True))
         user._registry_partner_ids = cached
     return cached
+
+
+def can_end_memberships(user) -> bool:
+    """A user stops acting for an institution: only administrators make that change."""
+    return is_superuser(user)
 
 
 def sees_contacts(user) -> bool:
@@ -57,3 +70,26 @@ def visible_partners(user, queryset: QuerySet | None = None) -> QuerySet:
     for source in _related_partner_sources:
         condition |= source(user)
     return queryset.filter(condition)
+
+
+# --- Rights on kinds of records (what the admin's pages ask before their own rules) -----
+
+MODEL_ACTIONS = ("view", "add", "change", "delete")
+
+
+def can_use_model(user, action: str, model) -> bool:
+    """Whether `user`'s roles let them `action` ("view", "add", "change", "delete") records
+    of `model` at all, as the roles table (`registry.roles.GROUP_PERMISSIONS`) grants it;
+    which records, the object rules of the access modules say. Changing implies viewing."""
+    if action not in MODEL_ACTIONS:
+        raise ValueError(action)
+    opts = model._meta
+    name = f"{opts.app_label}.{action}_{opts.model_name}"
+    if action == "view" and can_use_model(user, "change", model):
+        return True
+    return role_grants(user, name)
+
+
+def can_use_app(user, app_label: str) -> bool:
+    """Whether `user`'s roles carry any right on the records of `app_label`."""
+    return role_grants_in_app(user, app_label)

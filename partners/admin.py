@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners import services
+from partners import access, services
 from partners.admin_import import PartnerImportAdminMixin
 from partners.models import Contact, Membership, Partner
 from registry.admin import NoDeleteMixin
@@ -24,7 +24,29 @@ def narrow_autocomplete(app_label: str, model_name: str, field_name: str, narrow
     _autocomplete_narrowing[(app_label, model_name, field_name)] = narrow
 
 
-class ContactInline(admin.TabularInline):
+class AccessRightsMixin:
+    """The admin's rights asked of the access modules, never of Django's permission rows:
+    a page's view/add/change/delete answer starts from the role's right on that kind of
+    record (`access.can_use_model`), and the admin classes narrow it with the object rules.
+    Mixed in just before the Django admin base, so every override's super() lands here."""
+
+    def has_module_permission(self, request):
+        return access.can_use_app(request.user, self.opts.app_label)
+
+    def has_view_permission(self, request, obj=None):
+        return access.can_use_model(request.user, "view", self.model)
+
+    def has_add_permission(self, request, obj=None):
+        return access.can_use_model(request.user, "add", self.model)
+
+    def has_change_permission(self, request, obj=None):
+        return access.can_use_model(request.user, "change", self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.can_use_model(request.user, "delete", self.model)
+
+
+class ContactInline(AccessRightsMixin, admin.TabularInline):
     model = Contact
     extra = 0
     fields = ("name", "position", "email", "phone", "active")
@@ -34,18 +56,18 @@ class ContactInline(admin.TabularInline):
         return False
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(AccessRightsMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at",)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
+        return access.can_end_memberships(request.user)
 
 
 @admin.register(Partner)
-class PartnerAdmin(PartnerImportAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
+class PartnerAdmin(PartnerImportAdminMixin, NoDeleteMixin, AccessRightsMixin, SimpleHistoryAdmin):
     list_display = (
         "name_zh",
         "name_en",
@@ -111,7 +133,7 @@ class PartnerAdmin(PartnerImportAdminMixin, NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class ContactAdmin(NoDeleteMixin, AccessRightsMixin, SimpleHistoryAdmin):
     list_display = ("name", "partner", "position", "email", "phone", "active")
     list_filter = ("active",)
     list_select_related = ("partner",)
@@ -121,7 +143,7 @@ class ContactAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(AccessRightsMixin, SimpleHistoryAdmin):
     list_display = ("user", "partner", "created_at")
     list_select_related = ("user", "partner")
     search_fields = ("user__username", "partner__name_zh", "partner__name_en")
@@ -129,8 +151,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
     readonly_fields = ("created_at",)
 
     def has_delete_permission(self, request, obj=None):
-        # A user stops acting for an institution; only administrators make that change.
-        return request.user.is_active and request.user.is_superuser
+        return access.can_end_memberships(request.user)
 
 
 # Webhook endpoints are registered by their own module.

@@ -150,7 +150,10 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
             raise exceptions.PermissionDenied(_("Contacts are seen by office staff only."))
 
 
-class InstitutionSerializer(serializers.ModelSerializer):
+class PartnerBriefSerializer(serializers.ModelSerializer):
+    """An institution in brief: a project's lead unit or participant, a user's
+    institutions."""
+
     country = serializers.CharField(source="country_id", read_only=True)
 
     class Meta:
@@ -166,7 +169,7 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField(allow_blank=True)
     is_superuser = serializers.BooleanField()
     roles = serializers.ListField(child=serializers.CharField())
-    institutions = InstitutionSerializer(many=True)
+    institutions = PartnerBriefSerializer(many=True)
     language = serializers.CharField(help_text=_("The language of this response's messages."))
     auth = serializers.ChoiceField(choices=["token", "session"])
 

@@ -6,7 +6,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 # The partner rules and the role facts live in the layers below (partners may not import
 # projects); re-exported so every caller still asks this one module.
+from partners.access import can_end_memberships as can_end_memberships
 from partners.access import can_manage_partners as can_manage_partners
+from partners.access import can_use_app as can_use_app
+from partners.access import can_use_model as can_use_model
 from partners.access import member_partner_ids as member_partner_ids
 from partners.access import sees_contacts as sees_contacts
 from partners.access import visible_partners as visible_partners

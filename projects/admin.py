@@ -4,7 +4,7 @@ a save goes through `projects.services`, so the admin obeys the same rules as th
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -12,7 +12,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.admin import narrow_autocomplete
+from partners.admin import AccessRightsMixin, narrow_autocomplete
 from partners.models import Partner
 from projects import access, services, workflow
 from projects.admin_display import amount_html, share_text
@@ -24,9 +24,9 @@ from projects.admin_filters import (
 )
 from projects.admin_import import ImportAdminMixin
 from projects.admin_widgets import CurrencySelect
-from projects.admin_workflow import WorkflowAdminMixin
+from projects.admin_workflow import WorkflowAdminMixin, error_text
 from projects.dashboard import ProjectExportAdminMixin
-from projects.errors import DomainError, InvalidData, StaleWrite
+from projects.errors import DomainError, StaleWrite
 from projects.models import (
     Participation,
     Project,
@@ -49,33 +49,40 @@ def _id_value(list_filter) -> int:
         raise IncorrectLookupParameters(error) from error
 
 
-class SectorFilter(DropdownFilterMixin, admin.SimpleListFilter):
-    """By sector code, as in the API and the dashboard's links; a top-level sector
-    includes its sub-sectors."""
+class ReferenceCodeFilter(DropdownFilterMixin, admin.SimpleListFilter):
+    """Projects by the code of a reference row (sector, country group), as in the API and
+    the dashboard's links, with the project list's own rule for it (`in_sector`,
+    `in_country_group`). An unknown code is a bad lookup (the "?e=1" page)."""
 
-    title = _("sector")
-    parameter_name = "sector"
+    reference_model = None
+    # The ProjectQuerySet method that filters by one row of `reference_model`.
+    project_method = ""
+
+    def label(self, row) -> str:
+        return row.name
 
     def lookups(self, request, model_admin):
-        sectors = Sector.objects.order_by("sort_order", "code")
-        return [
-            (sector.code, f"— {sector.name}" if sector.parent_id else sector.name)
-            for sector in sectors
-        ]
+        return [(row.code, self.label(row)) for row in self.reference_model.objects.all()]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        code = self.value()
-        if not Sector.objects.filter(code=code).exists():
-            raise IncorrectLookupParameters(code)
-        return queryset.filter(
-            Exists(
-                ProjectSector.objects.filter(project=OuterRef("pk")).filter(
-                    Q(sector__code=code) | Q(sector__parent__code=code)
-                )
-            )
-        )
+        row = self.reference_model.objects.filter(code=self.value()).first()
+        if row is None:
+            raise IncorrectLookupParameters(self.value())
+        return getattr(queryset, self.project_method)(row)
+
+
+class SectorFilter(ReferenceCodeFilter):
+    """A top-level sector includes its sub-sectors (shown indented under it)."""
+
+    title = _("sector")
+    parameter_name = "sector"
+    reference_model = Sector
+    project_method = "in_sector"
+
+    def label(self, row) -> str:
+        return f"— {row.name}" if row.parent_id else row.name
 
 
 class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
@@ -95,24 +102,11 @@ class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
         )
 
 
-class CountryGroupFilter(DropdownFilterMixin, admin.SimpleListFilter):
+class CountryGroupFilter(ReferenceCodeFilter):
     title = _("country group")
     parameter_name = "country_group"
-
-    def lookups(self, request, model_admin):
-        return [(group.code, group.name) for group in CountryGroup.objects.all()]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        code = self.value()
-        if not CountryGroup.objects.filter(code=code).exists():
-            raise IncorrectLookupParameters(code)
-        return queryset.filter(
-            Exists(
-                ProjectCountry.objects.filter(project=OuterRef("pk"), country__groups__code=code)
-            )
-        )
+    reference_model = CountryGroup
+    project_method = "in_country_group"
 
 
 class LeadUnitFilter(DropdownFilterMixin, admin.SimpleListFilter):
@@ -199,7 +193,7 @@ class SectorFormSet(SharesFormSet):
     share_label = _("sectors")
 
 
-class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
+class ProjectCountryInline(ProjectInlineMixin, AccessRightsMixin, admin.TabularInline):
     model = ProjectCountry
     table_name = "countries"
     formset = CountryFormSet
@@ -207,7 +201,7 @@ class ProjectCountryInline(ProjectInlineMixin, admin.TabularInline):
     fields = ("country", "share")
 
 
-class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
+class ProjectSectorInline(ProjectInlineMixin, AccessRightsMixin, admin.TabularInline):
     model = ProjectSector
     table_name = "sectors"
     formset = SectorFormSet
@@ -215,7 +209,7 @@ class ProjectSectorInline(ProjectInlineMixin, admin.TabularInline):
     fields = ("sector", "share")
 
 
-class ParticipationInline(ProjectInlineMixin, admin.TabularInline):
+class ParticipationInline(ProjectInlineMixin, AccessRightsMixin, admin.TabularInline):
     model = Participation
     table_name = "participations"
     autocomplete_fields = ("partner",)
@@ -297,16 +291,6 @@ def _links_from_formsets(formsets) -> dict:
     return links
 
 
-def _error_text(error: DomainError) -> str:
-    if isinstance(error, InvalidData):
-        details = "; ".join(
-            f"{field}: {' '.join(str(m) for m in messages_)}"
-            for field, messages_ in error.errors.items()
-        )
-        return f"{error.message} {details}"
-    return str(error.message)
-
-
 # The lead-unit autocomplete offers only the units the user may name (partners' admin
 # answers the autocomplete; the rule is ours).
 narrow_autocomplete("projects", "project", "lead_unit", access.assignable_lead_units)
@@ -314,7 +298,11 @@ narrow_autocomplete("projects", "project", "lead_unit", access.assignable_lead_u
 
 @admin.register(Project)
 class ProjectAdmin(
-    ProjectExportAdminMixin, ImportAdminMixin, WorkflowAdminMixin, SimpleHistoryAdmin
+    ProjectExportAdminMixin,
+    ImportAdminMixin,
+    WorkflowAdminMixin,
+    AccessRightsMixin,
+    SimpleHistoryAdmin,
 ):
     form = ProjectAdminForm
     actions = ProjectExportAdminMixin.export_actions
@@ -422,20 +410,11 @@ class ProjectAdmin(
             obj is None or access.can_edit_project(request.user, obj)
         )
 
-    def has_delete_permission(self, request, obj=None):
-        # Projects leave the pool by a workflow transition (withdraw, archive).
-        return False
-
     def revert_disabled(self, request, obj=None):
         # Reverting would write old values (status included) around the services.
         return True
 
     object_history_list_template = "admin/projects/project/object_history_list.html"
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         # What the editable-fields table does not let this user change now is shown, not
@@ -519,7 +498,7 @@ class ProjectAdmin(
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as error:
-            self.message_user(request, _error_text(error), messages.ERROR)
+            self.message_user(request, error_text(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):

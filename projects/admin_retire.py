@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from partners.admin import AccessRightsMixin
 from projects import services
 from projects.errors import DomainError
 from projects.history import appears_in_history
@@ -34,7 +35,7 @@ class TagActionForm(ActionForm):
 
 
 @admin.register(Tag)
-class TagAdmin(NoDeleteMixin, admin.ModelAdmin):
+class TagAdmin(NoDeleteMixin, AccessRightsMixin, admin.ModelAdmin):
     list_display = ("name", "is_active", "project_count")
     list_filter = ("is_active",)
     search_fields = ("name",)
@@ -94,7 +95,7 @@ class TagAdmin(NoDeleteMixin, admin.ModelAdmin):
 User = get_user_model()
 
 
-class RegistryUserAdmin(UserAdmin):
+class RegistryUserAdmin(AccessRightsMixin, UserAdmin):
     """Users who appear in history are deactivated, never deleted."""
 
     actions = ("deactivate_users",)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from partners.admin import AccessRightsMixin
 from partners.models import Partner
 from projects import access, decision_panel, services, workflow
 from projects.admin_widgets import CurrencySelect
@@ -77,7 +78,9 @@ class TransitionForm(forms.Form):
         self.fields["reason"].required = transition.requires_reason
 
 
-def _error_text(error: DomainError) -> str:
+def error_text(error: DomainError) -> str:
+    """A domain refusal as one line of an admin message: the field messages of invalid
+    data, or the error's own message."""
     if isinstance(error, InvalidData) and error.errors:
         return " ".join(str(m) for messages_ in error.errors.values() for m in messages_)
     return str(error)
@@ -142,7 +145,7 @@ class WorkflowAdminMixin:
                         expected_version=form.cleaned_data["version"],
                     )
                 except DomainError as error:
-                    self.message_user(request, _error_text(error), messages.ERROR)
+                    self.message_user(request, error_text(error), messages.ERROR)
                 else:
                     self.message_user(
                         request,
@@ -160,7 +163,7 @@ class WorkflowAdminMixin:
                 try:
                     workflow.check_transition(transition, project, request.user, reason="-")
                 except DomainError as error:
-                    self.message_user(request, _error_text(error), messages.ERROR)
+                    self.message_user(request, error_text(error), messages.ERROR)
                 return HttpResponseRedirect(self._change_url(project))
             form = TransitionForm(initial={"version": project.version}, transition=transition)
         context = {
@@ -180,15 +183,10 @@ class WorkflowAdminMixin:
         # Reviewers and managers see the whole pool; the queue is theirs.
         if not access.sees_whole_pool(request.user):
             raise PermissionDenied
-        can_add_review = request.user.has_perm("projects.add_review")
         review_add = reverse(f"{self.admin_site.name}:projects_review_add")
         rows = []
         for project in workflow.screening_queue(request.user):
-            may_review = (
-                can_add_review
-                and access.can_review(request.user, project)
-                and not project.reviewed_by_me
-            )
+            may_review = access.can_review(request.user, project) and not project.reviewed_by_me
             rows.append(
                 {
                     "project": project,
@@ -304,7 +302,7 @@ class WorkflowAdminMixin:
                     reason_visible_to_partners=form.cleaned_data["reason_visible_to_partners"],
                 )
             except DomainError as error:
-                refused.append(f"{project.code}: {_error_text(error)}")
+                refused.append(f"{project.code}: {error_text(error)}")
             else:
                 done.append(project.code)
         message = gettext("%(action)s: %(done)d done") % {
@@ -326,7 +324,7 @@ class WorkflowAdminMixin:
 # --- Admins that add through a service ----------------------------------------------------
 
 
-class ServiceAddAdmin(admin.ModelAdmin):
+class ServiceAddAdmin(AccessRightsMixin, admin.ModelAdmin):
     """Adds through a form whose data goes to a service function; read-only afterwards,
     never deleted."""
 
@@ -552,7 +550,7 @@ class ProgressUpdateAdmin(ServiceAddAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(AccessRightsMixin, admin.ModelAdmin):
     """The transition log: readable, never written or removed through the admin."""
 
     list_display = ("project", "action", "from_status", "to_status", "actor", "created_at")

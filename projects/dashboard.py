@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from projects import access, dashboard_charts, exports, stats
+from projects import access, dashboard_charts, exports, stats, workflow
 from projects.dashboard_form import DashboardFilterForm
 from projects.models import Status
 from projects.sites import map as site_map
@@ -39,14 +39,6 @@ CARRIED_FILTERS = {
     "sector": "sector",
     "lead_unit": "lead_unit",
 }
-PIPELINE_STAGES = (
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.SCREENING,
-    Status.SELECTED,
-    Status.IN_PROGRESS,
-    Status.COMPLETED,
-)
 TREND_STAGES = (Status.SUBMITTED, Status.SELECTED, Status.COMPLETED)
 TREND_COLOURS = ("#417690", "#2e7d32", "#b26a00")
 MAX_BARS = 12
@@ -222,7 +214,7 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
     coverage = balance["coverage"]
     # The path through the pool always shows; the ways out only when used.
     pipeline = [
-        row for row in summary["by_status"] if row["count"] or row["key"] in PIPELINE_STAGES
+        row for row in summary["by_status"] if row["count"] or row["key"] in workflow.PIPELINE_PATH
     ]
     return {
         "summary": summary,

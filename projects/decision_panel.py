@@ -85,11 +85,7 @@ def round_reviews(project, user) -> dict | None:
 
 
 def panel(project, user, *, transition_url) -> dict:
-    may_decide_support = (
-        access.can_decide(user)
-        and project.status in services.SUPPORT_STATUSES
-        and user.has_perm("projects.add_supportdecision")
-    )
+    may_decide_support = access.can_decide(user) and project.status in services.SUPPORT_STATUSES
     return {
         "status_label": workflow.status_label(project.status),
         "timeline": list(project.status_changes.select_related("actor").order_by("created_at")),

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from projects.models import Kind, ProjectCountry, ProjectSector, RiskLevel, Status
+from projects.models import Kind, RiskLevel, Status
 
 CHUNK_SIZE = 500
 BOM = "\ufeff"
@@ -53,25 +53,12 @@ def headers() -> list[str]:
 
 def export_queryset(queryset: QuerySet) -> QuerySet:
     # The caller's queryset may carry prefetches of its own (the admin changelist's
-    # `with_relations()`): they are dropped so the export's own ordered ones can take
-    # their lookups; Django refuses two querysets for one lookup.
+    # `with_relations()`): they are dropped so the export's lists (two, not all the
+    # response's) can take their lookups; Django refuses two querysets for one lookup.
     return (
         queryset.prefetch_related(None)
         .select_related("lead_unit")
-        .prefetch_related(
-            Prefetch(
-                "project_countries",
-                queryset=ProjectCountry.objects.select_related("country").order_by(
-                    "-share", "country_id"
-                ),
-            ),
-            Prefetch(
-                "project_sectors",
-                queryset=ProjectSector.objects.select_related("sector").order_by(
-                    "-share", "sector__sort_order", "sector__code"
-                ),
-            ),
-        )
+        .with_links("countries", "sectors")
         .order_by("code")
     )
 

@@ -35,8 +35,6 @@ from projects.models import (
     IATI_ACTIVITY_STATUS,
     Participation,
     Project,
-    ProjectCountry,
-    ProjectSector,
     Site,
     Status,
 )
@@ -121,25 +119,10 @@ def publishable_projects(queryset: QuerySet | None = None) -> QuerySet:
     return (
         queryset.filter(status__in=PUBLISHED_STATUSES)
         .select_related("lead_unit")
+        .with_links()
         .prefetch_related(
             Prefetch(
-                "project_countries",
-                queryset=ProjectCountry.objects.order_by("-share", "country_id"),
-            ),
-            Prefetch(
-                "project_sectors",
-                queryset=ProjectSector.objects.select_related("sector").order_by(
-                    "-share", "sector__code"
-                ),
-            ),
-            Prefetch(
                 "sites", queryset=Site.objects.current().order_by("id"), to_attr="current_sites"
-            ),
-            Prefetch(
-                "participations",
-                queryset=Participation.objects.select_related("partner").order_by(
-                    "role", "partner_id"
-                ),
             ),
             results_iati.results_prefetch(),
         )

@@ -287,22 +287,11 @@ def _changed_lists(project, countries, sectors, participations, tags) -> set[str
 
 def _save_links(project, actor, countries, sectors, participations, tags) -> bool:
     changed = False
-    if countries is not None:
-        changed |= _replace_rows(
-            project,
-            ProjectCountry,
-            "country_id",
-            {c.country_id: {"share": c.share} for c in countries},
-            actor,
-        )
-    if sectors is not None:
-        changed |= _replace_rows(
-            project,
-            ProjectSector,
-            "sector_id",
-            {s.sector_id: {"share": s.share} for s in sectors},
-            actor,
-        )
+    for model, shares in ((ProjectCountry, countries), (ProjectSector, sectors)):
+        if shares is not None:
+            key = model.link_id()
+            wanted = {getattr(row, key): {"share": row.share} for row in shares}
+            changed |= _replace_rows(project, model, key, wanted, actor)
     if participations is not None:
         changed |= _replace_participations(project, participations, actor)
     if tags is not None:
@@ -508,14 +497,11 @@ def _insert_new_projects(
     bulk_create_with_history([p for _n, p in checked], Project, default_user=actor)
     countries, sectors, participations = [], [], []
     for new, project in checked:
-        countries += [
-            ProjectCountry(project=project, country_id=c.country_id, share=c.share)
-            for c in new.countries
-        ]
-        sectors += [
-            ProjectSector(project=project, sector_id=s.sector_id, share=s.share)
-            for s in new.sectors
-        ]
+        for model, rows, shares in (
+            (ProjectCountry, countries, new.countries),
+            (ProjectSector, sectors, new.sectors),
+        ):
+            rows += [model.row(project, getattr(s, model.link_id()), s.share) for s in shares]
         participations += [
             Participation(project=project, partner_id=partner_id, role=role)
             for partner_id, role in {(p.partner_id, p.role) for p in new.participations}

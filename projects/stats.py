@@ -61,25 +61,14 @@ from django.utils.translation import gettext as _
 
 from partners.models import Partner
 from projects.models import Kind, ProjectCountry, ProjectSector, Status, StatusChange
+from projects.workflow import PIPELINE_ORDER
 from registry import freshness
+from registry.language import pick_name as _pick_name
 from registry.models import Country, CountryGroup, Sector
 
 CENT = Decimal("0.01")
 SOUTH_ASIA = "southern-asia"
 CENTRAL_ASIA = "central-asia"
-# The order a project moves through the pool, for funnels and tables.
-PIPELINE_ORDER = [
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.SCREENING,
-    Status.SELECTED,
-    Status.IN_PROGRESS,
-    Status.COMPLETED,
-    Status.NOT_SELECTED,
-    Status.SUSPENDED,
-    Status.WITHDRAWN,
-    Status.ARCHIVED,
-]
 
 
 # --- Filters ---------------------------------------------------------------------------
@@ -203,12 +192,6 @@ def _money(value) -> str:
 
 def _ratio(part, whole) -> float | None:
     return round(float(part) / float(whole), 4) if whole else None
-
-
-def _pick_name(name_zh: str | None, name_en: str | None) -> str:
-    if (get_language() or "zh-hans").lower().startswith("zh"):
-        return name_zh or name_en or ""
-    return name_en or name_zh or ""
 
 
 def _money_list(totals: dict) -> list[dict]:

@@ -257,6 +257,24 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 del S
 
+# The path a project takes through the pool, then the statuses it may leave it by: the
+# order of funnels, tables and charts.
+PIPELINE_PATH: tuple[str, ...] = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.SCREENING,
+    Status.SELECTED,
+    Status.IN_PROGRESS,
+    Status.COMPLETED,
+)
+PIPELINE_ORDER: tuple[str, ...] = (
+    *PIPELINE_PATH,
+    Status.NOT_SELECTED,
+    Status.SUSPENDED,
+    Status.WITHDRAWN,
+    Status.ARCHIVED,
+)
+
 BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
 ACTIONS: tuple[str, ...] = tuple(BY_NAME)
 ACTION_CHOICES = [(t.name, t.label) for t in TRANSITIONS]

@@ -1,4 +1,5 @@
-"""Any browser language other than Chinese or English gets English.
+"""The registry's two languages: which of a record's two names to show, and any browser
+language other than Chinese or English gets English.
 
 Django's LocaleMiddleware falls back to LANGUAGE_CODE (zh-hans, the office's language)
 when none of the browser's languages is available, so a Lao or Thai browser would read
@@ -9,6 +10,20 @@ is activated instead. A request without Accept-Language keeps the office's defau
 
 from django.conf import settings
 from django.utils import translation
+
+
+def chinese_active() -> bool:
+    """Whether the active language is Chinese (no active language: the office's default,
+    Chinese)."""
+    return (translation.get_language() or "zh-hans").lower().startswith("zh")
+
+
+def pick_name(name_zh: str | None, name_en: str | None) -> str:
+    """The Chinese or the English name, whichever the active language asks for; the other
+    when that one is empty."""
+    if chinese_active():
+        return name_zh or name_en or ""
+    return name_en or name_zh or ""
 
 
 def _accepted_languages(header: str) -> list[str]:

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from registry.language import pick_name
 
 
 class BilingualNameMixin:
@@ -16,10 +17,7 @@ class BilingualNameMixin:
 
     @property
     def name(self) -> str:
-        language = (get_language() or "zh-hans").lower()
-        if language.startswith("zh"):
-            return self.name_zh or self.name_en
-        return self.name_en or self.name_zh
+        return pick_name(self.name_zh, self.name_en)
 
     def __str__(self) -> str:
         return self.name
@@ -50,6 +48,13 @@ class Country(BilingualNameMixin, models.Model):
         ]
 
 
+class CountryGroupQuerySet(models.QuerySet):
+    def country_ids(self, group) -> models.QuerySet:
+        """The countries of `group`, as a subquery of their ids: what a filter by a country
+        group means (a project in any member country)."""
+        return CountryGroup.members.through.objects.filter(countrygroup=group).values("country_id")
+
+
 class CountryGroup(BilingualNameMixin, models.Model):
     class Kind(models.TextChoices):
         BLOC = "bloc", _("organisation or agreement")
@@ -65,10 +70,19 @@ class CountryGroup(BilingualNameMixin, models.Model):
         Country, related_name="groups", verbose_name=_("members"), blank=True
     )
 
+    objects = CountryGroupQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("country group")
         verbose_name_plural = _("country groups")
         ordering = ["kind", "code"]
+
+
+class SectorQuerySet(models.QuerySet):
+    def family_ids(self, sector) -> models.QuerySet:
+        """`sector` and its sub-sectors, as a subquery of their ids: what a filter by a
+        sector means (a top-level sector includes its sub-sectors)."""
+        return self.filter(Q(pk=sector.pk) | Q(parent=sector)).values("pk")
 
 
 class Sector(BilingualNameMixin, models.Model):
@@ -97,6 +111,8 @@ class Sector(BilingualNameMixin, models.Model):
         help_text=_("5-digit DAC code used when the project is published in IATI format."),
     )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    objects = SectorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("sector")

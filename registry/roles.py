@@ -79,7 +79,6 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         *_READ_REFERENCE,
         *_READ_POOL,
         *_READ_RISK,
-        "projects.review_project",
         "projects.view_review",
         "projects.add_review",
         "projects.view_supportdecision",
@@ -93,7 +92,6 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "projects.add_projectrisk",
         "projects.change_projectrisk",
         "projects.change_warning",
-        "projects.decide_project",
         "projects.view_review",
         "projects.view_supportdecision",
         "projects.add_supportdecision",
@@ -162,6 +160,28 @@ def user_roles(user) -> frozenset[str]:
 
 def is_superuser(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def role_grants(user, permission: str) -> bool:
+    """Whether a role of `user` carries `permission` ("app_label.codename") in the table
+    above: the rights a role has on a kind of record, read from the table rather than from
+    the database's permission rows, so the access modules decide with the roles alone.
+    Administrators hold every permission."""
+    if is_superuser(user):
+        return True
+    return any(permission in GROUP_PERMISSIONS.get(role, ()) for role in user_roles(user))
+
+
+def role_grants_in_app(user, app_label: str) -> bool:
+    """Whether a role of `user` carries any permission of the app `app_label`."""
+    if is_superuser(user):
+        return True
+    prefix = f"{app_label}."
+    return any(
+        name.startswith(prefix)
+        for role in user_roles(user)
+        for name in GROUP_PERMISSIONS.get(role, ())
+    )
 
 
 def is_staff_member(user) -> bool:

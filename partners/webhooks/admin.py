@@ -5,11 +5,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from partners.admin import AccessRightsMixin
 from partners.webhooks import services
 from partners.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(AccessRightsMixin, admin.TabularInline):
     model = WebhookDelivery
     fields = ["created_at", "event_type", "event_id", "state", "attempts", "last_status_code"]
     readonly_fields = fields
@@ -21,7 +22,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AccessRightsMixin, admin.ModelAdmin):
     list_display = ["url", "owner", "active", "failing_since", "disabled_at", "created_at"]
     list_filter = ["active"]
     search_fields = ["url", "owner__username"]

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from partners.api import PartnerBriefSerializer
 from partners.models import Partner
-from projects import access, services
+from projects import access, services, workflow
 from projects.history import office_name
 from projects.models import (
     Participation,
@@ -26,15 +27,6 @@ from projects.validation import LIST_LIMITS, NOTE_MAX_CHARS, SHORT_TEXT_MAX_CHAR
 from registry.models import Country, Sector
 
 # --- Reading ---------------------------------------------------------------------------
-
-
-class PartnerBriefSerializer(serializers.ModelSerializer):
-    country = serializers.CharField(source="country_id", read_only=True)
-
-    class Meta:
-        model = Partner
-        fields = ["id", "name_zh", "name_en", "kind", "country"]
-        read_only_fields = fields
 
 
 class ProjectCountrySerializer(serializers.Serializer):
@@ -508,8 +500,14 @@ class AvailableTransitionSerializer(serializers.Serializer):
     reason_required = serializers.BooleanField()
 
 
+@extend_schema_field({"type": "string", "enum": list(workflow.ACTIONS)})
+class ActionNameField(serializers.CharField):
+    """A workflow action's name. Documented with the transition table's names and checked
+    once, by the service that takes the action (`workflow.get_transition`)."""
+
+
 class TransitionRequestSerializer(StrictSerializerMixin, serializers.Serializer):
-    action = serializers.CharField(max_length=40, help_text=_("e.g. submit, select, suspend."))
+    action = ActionNameField(max_length=40, help_text=_("e.g. submit, select, suspend."))
     reason = serializers.CharField(
         required=False,
         allow_blank=True,

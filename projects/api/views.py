@@ -19,9 +19,8 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -31,6 +30,7 @@ from projects.api import listing, search
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
+from projects.api.subresources import SubResource
 from projects.models import Project, Review, Site
 from projects.tasks import background_export
 from registry.api.errors import error_responses
@@ -45,9 +45,6 @@ from registry.jobs.views import job_status
 
 # Routes that render pages of projects through `listing`.
 LIST_ACTIONS = frozenset({"list", "sync"})
-
-# The action names come from the one transition table.
-ACTIONS = tuple(transition.name for transition in workflow.TRANSITIONS)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -91,34 +88,72 @@ class XLSXRenderer(BaseRenderer):
 FILE_RENDERERS = (CSVRenderer, XLSXRenderer)
 
 
-def _describe_transition(transition) -> dict:
-    """One entry of `workflow.available_transitions` as the API shows it."""
-    if isinstance(transition, str):
-        return {
-            "action": transition,
-            "label": transition,
-            "to_status": None,
-            "reason_required": False,
-        }
-
-    def pick(*names, default=None):
-        for name in names:
-            value = (
-                transition.get(name)
-                if isinstance(transition, dict)
-                else getattr(transition, name, None)
-            )
-            if value is not None:
-                return value
-        return default
-
-    name = pick("action", "name")
+def _describe_transition(transition: workflow.Transition, project: Project) -> dict:
+    """One entry of `workflow.available_transitions` as the API shows it: the status it
+    leads to for this project (`resume` returns to the status before the suspension)."""
     return {
-        "action": str(name),
-        "label": str(pick("label", "verbose_name", default=name)),
-        "to_status": pick("target", "to_status", "to"),
-        "reason_required": bool(pick("reason_required", "needs_reason", default=False)),
+        "action": transition.name,
+        "label": str(transition.label),
+        "to_status": workflow.resolve_target(transition, project),
+        "reason_required": transition.requires_reason,
     }
+
+
+def _partner_or_staff(partner_serializer, staff_serializer):
+    def choose(user):
+        return partner_serializer if access.is_partner_only(user) else staff_serializer
+
+    return choose
+
+
+REVIEWS = SubResource(
+    rows=lambda project: project.reviews.select_related("reviewer").order_by("round", "created_at"),
+    list_serializer=lambda user: s.ReviewSerializer,
+    may_list=access.can_view_reviews,
+    list_refusal=gettext_lazy("Reviews are for reviewers and managers."),
+    create_serializer=s.ReviewCreateSerializer,
+    created_serializer=s.ReviewSerializer,
+    may_post=access.can_review,
+    refusal=gettext_lazy("You may not review this project."),
+    write=lambda project, actor, expected_version, data: services.review_record(
+        project=project,
+        reviewer=actor,
+        scores={name: data[name] for name in Review.CRITERIA},
+        recommendation=data["recommendation"],
+        comment=data["comment"],
+        expected_version=expected_version,
+    ),
+)
+SUPPORT_DECISIONS = SubResource(
+    rows=lambda project: project.support_decisions.select_related("decided_by").order_by(
+        "-decided_on", "-id"
+    ),
+    list_serializer=_partner_or_staff(
+        s.PartnerSupportDecisionSerializer, s.SupportDecisionSerializer
+    ),
+    create_serializer=s.SupportDecisionCreateSerializer,
+    created_serializer=s.SupportDecisionSerializer,
+    may_post=lambda user, project: access.can_decide(user),
+    refusal=gettext_lazy("Only managers decide on support."),
+    write=lambda project, actor, expected_version, data: services.support_decide(
+        project=project, actor=actor, expected_version=expected_version, **data
+    ),
+)
+PROGRESS_UPDATES = SubResource(
+    rows=lambda project: project.progress_updates.select_related("author", "partner").order_by(
+        "-reported_on", "-id"
+    ),
+    list_serializer=_partner_or_staff(
+        s.PartnerProgressUpdateSerializer, s.ProgressUpdateSerializer
+    ),
+    create_serializer=s.ProgressUpdateCreateSerializer,
+    created_serializer=s.ProgressUpdateSerializer,
+    may_post=access.can_post_progress,
+    refusal=gettext_lazy("You may not post updates on this project."),
+    write=lambda project, actor, expected_version, data: services.progress_post(
+        project=project, actor=actor, expected_version=expected_version, **data
+    ),
+)
 
 
 @extend_schema_view(
@@ -456,32 +491,7 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def reviews(self, request, code=None):
-        project = self.visible_project()
-        if request.method == "GET":
-            self.only_pagination_parameters()
-            if not access.can_view_reviews(request.user):
-                raise exceptions.PermissionDenied(_("Reviews are for reviewers and managers."))
-            rows = project.reviews.select_related("reviewer").order_by("round", "created_at")
-            return self.paginated(rows, s.ReviewSerializer)
-        if not access.can_review(request.user, project):
-            raise exceptions.PermissionDenied(_("You may not review this project."))
-        version = expected_version(request, project)
-        serializer = s.ReviewCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        review = services.review_record(
-            project=project,
-            reviewer=request.user,
-            scores={name: data[name] for name in Review.CRITERIA},
-            recommendation=data["recommendation"],
-            comment=data["comment"],
-            expected_version=version,
-        )
-        return Response(
-            s.ReviewSerializer(review).data,
-            status=status.HTTP_201_CREATED,
-            headers=self.etag_of(project.pk),
-        )
+        return REVIEWS.respond(self, request)
 
     @extend_schema(
         methods=["GET"],
@@ -501,34 +511,7 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["get", "post"], url_path="support-decisions", filter_backends=[])
     def support_decisions(self, request, code=None):
-        project = self.visible_project()
-        if request.method == "GET":
-            self.only_pagination_parameters()
-            serializer_class = (
-                s.PartnerSupportDecisionSerializer
-                if access.is_partner_only(request.user)
-                else s.SupportDecisionSerializer
-            )
-            rows = project.support_decisions.select_related("decided_by").order_by(
-                "-decided_on", "-id"
-            )
-            return self.paginated(rows, serializer_class)
-        if not access.can_decide(request.user):
-            raise exceptions.PermissionDenied(_("Only managers decide on support."))
-        version = expected_version(request, project)
-        serializer = s.SupportDecisionCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        decision = services.support_decide(
-            project=project,
-            actor=request.user,
-            expected_version=version,
-            **serializer.validated_data,
-        )
-        return Response(
-            s.SupportDecisionSerializer(decision).data,
-            status=status.HTTP_201_CREATED,
-            headers=self.etag_of(project.pk),
-        )
+        return SUPPORT_DECISIONS.respond(self, request)
 
     @extend_schema(
         methods=["GET"],
@@ -547,33 +530,7 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["get", "post"], url_path="progress-updates", filter_backends=[])
     def progress_updates(self, request, code=None):
-        project = self.visible_project()
-        if request.method == "GET":
-            self.only_pagination_parameters()
-            rows = project.progress_updates.select_related("author", "partner").order_by(
-                "-reported_on", "-id"
-            )
-            if access.is_partner_only(request.user):
-                return self.paginated(rows, s.PartnerProgressUpdateSerializer)
-            return self.paginated(rows, s.ProgressUpdateSerializer)
-        if not access.can_post_progress(request.user, project):
-            raise exceptions.PermissionDenied(_("You may not post updates on this project."))
-        version = expected_version(request, project)
-        serializer = s.ProgressUpdateCreateSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        update = services.progress_post(
-            project=project,
-            actor=request.user,
-            expected_version=version,
-            **serializer.validated_data,
-        )
-        return Response(
-            s.ProgressUpdateSerializer(update).data,
-            status=status.HTTP_201_CREATED,
-            headers=self.etag_of(project.pk),
-        )
+        return PROGRESS_UPDATES.respond(self, request)
 
     @extend_schema(
         methods=["GET"],
@@ -584,14 +541,7 @@ class ProjectViewSet(
         methods=["POST"],
         summary=gettext_lazy("Take a workflow action (submit, select, suspend, …)"),
         parameters=[IF_MATCH, ETAG],
-        request=inline_serializer(
-            "TransitionRequest",
-            fields={
-                "action": serializers.ChoiceField(choices=ACTIONS),
-                "reason": serializers.CharField(required=False, allow_blank=True),
-                "reason_visible_to_partners": serializers.BooleanField(required=False),
-            },
-        ),
+        request=s.TransitionRequestSerializer,
         responses={
             200: s.ProjectDetailSerializer,
             **error_responses(400, 403, 404, 409, 412, 413, 428),
@@ -604,7 +554,7 @@ class ProjectViewSet(
             check_query_parameters(request, ())
 
             available = [
-                _describe_transition(t)
+                _describe_transition(t, project)
                 for t in workflow.available_transitions(project, request.user)
             ]
             return Response(s.AvailableTransitionSerializer(available, many=True).data)
@@ -614,8 +564,7 @@ class ProjectViewSet(
         serializer = s.TransitionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["action"] not in ACTIONS:
-            raise exceptions.ValidationError({"action": [_("Unknown action.")]})
+        # The action's name is checked by the service, with the transition table.
         project = services.project_transition(
             project=project,
             actor=request.user,

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from partners.admin import AccessRightsMixin
 from projects import access
 from projects.errors import DomainError, InvalidData
 from projects.results import access as results_access
@@ -30,7 +31,7 @@ def _raise_as_form_errors(form, error: DomainError) -> None:
 
 
 @admin.register(StandardIndicator)
-class StandardIndicatorAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class StandardIndicatorAdmin(NoDeleteMixin, AccessRightsMixin, SimpleHistoryAdmin):
     list_display = ("code", "name_zh", "name_en", "unit", "ascending", "active", "sort_order")
     list_filter = ("active", "ascending")
     search_fields = ("code", "name_zh", "name_en")
@@ -49,7 +50,7 @@ class StandardIndicatorAdmin(NoDeleteMixin, SimpleHistoryAdmin):
         return ("code",) if obj is not None else ()
 
 
-class StaffResultsMixin(NoDeleteMixin):
+class StaffResultsMixin(NoDeleteMixin, AccessRightsMixin):
     """Results of the projects the user sees; changed by those who may define them."""
 
     project_path = "project"
@@ -176,7 +177,7 @@ class IndicatorForm(forms.ModelForm):
         return cleaned
 
 
-class PeriodInline(admin.TabularInline):
+class PeriodInline(AccessRightsMixin, admin.TabularInline):
     model = Period
     fields = ("period_start", "period_end", "target_value", "actual_value", "status")
     readonly_fields = fields

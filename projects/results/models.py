@@ -8,17 +8,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from registry.language import pick_name
 from registry.validators import validate_no_control_characters
-
-
-def _localized(zh: str, en: str) -> str:
-    if (get_language() or "zh-hans").lower().startswith("zh"):
-        return zh or en
-    return en or zh
 
 
 class StandardIndicator(models.Model):
@@ -52,7 +47,7 @@ class StandardIndicator(models.Model):
 
     @property
     def name(self) -> str:
-        return _localized(self.name_zh, self.name_en)
+        return pick_name(self.name_zh, self.name_en)
 
 
 class Result(models.Model):
@@ -101,7 +96,7 @@ class Result(models.Model):
 
     @property
     def title(self) -> str:
-        return _localized(self.title_zh, self.title_en)
+        return pick_name(self.title_zh, self.title_en)
 
 
 class Indicator(models.Model):
@@ -174,7 +169,7 @@ class Indicator(models.Model):
 
     @property
     def title(self) -> str:
-        title = _localized(self.title_zh, self.title_en)
+        title = pick_name(self.title_zh, self.title_en)
         if not title and self.standard_id:
             return self.standard.name
         return title

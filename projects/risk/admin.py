@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from partners.admin import AccessRightsMixin
 from partners.models import Partner
 from projects import access
 from projects.errors import DomainError, InvalidData
@@ -29,7 +30,7 @@ def _form_error(error: DomainError) -> ValidationError:
     return ValidationError(str(error.message))
 
 
-class StaffOnlyMixin(NoDeleteMixin):
+class StaffOnlyMixin(NoDeleteMixin, AccessRightsMixin):
     def has_view_permission(self, request, obj=None):
         return risk_access.sees_risk(request.user) and super().has_view_permission(request, obj)
 

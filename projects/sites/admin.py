@@ -8,6 +8,8 @@ removes the site (`removed_at`); nothing is hard-deleted.
 
 from django.contrib import admin
 
+from partners.admin import AccessRightsMixin
+from projects import access
 from projects.sites import services
 from projects.sites.map import project_map_config, site_map_config
 from projects.sites.models import Site
@@ -24,7 +26,7 @@ INLINE_FIELDS = (
 )
 
 
-class SiteInline(admin.TabularInline):
+class SiteInline(AccessRightsMixin, admin.TabularInline):
     model = Site
     extra = 0
     fields = INLINE_FIELDS
@@ -44,8 +46,6 @@ class SiteInline(admin.TabularInline):
 
     # Rows of a project are changed by whoever may change the project.
     def _may_edit(self, request, obj) -> bool:
-        from projects import access
-
         return obj is None or access.can_edit_project(request.user, obj)
 
     def has_add_permission(self, request, obj=None):

@@ -12,10 +12,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from registry.language import pick_name
 from registry.validators import validate_no_control_characters
 
 
@@ -131,6 +131,4 @@ class Site(models.Model):
 
     @property
     def name(self) -> str:
-        if (get_language() or "").startswith("zh"):
-            return self.name_zh or self.name_en
-        return self.name_en or self.name_zh
+        return pick_name(self.name_zh, self.name_en)
