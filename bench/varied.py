@@ -93,7 +93,9 @@ class Reference:
     orderings: list[str]
     filter_names: list[str]
     stats_params: list[str]
-    admin_orderings: list[str] = field(default_factory=lambda: ["1", "-1", "3", "4", "-4", "9"])
+    # Sortable columns of the changelist (`ProjectAdmin.list_display`: code, kind, status,
+    # next review), by their 1-based index as the admin's `o` names them.
+    admin_columns: list[str] = field(default_factory=lambda: ["1", "3", "4", "9"])
     admin_page_size: int = 100
 
 
@@ -425,7 +427,8 @@ def generate(
         def an_admin_page():
             params = {"p": _page(rng, admin_last)}
             if rng.random() < 0.35:
-                params["o"] = rng.choice(reference.admin_orderings)
+                columns = rng.sample(reference.admin_columns, rng.choice([1, 1, 2]))
+                params["o"] = ".".join(("-" if rng.random() < 0.5 else "") + c for c in columns)
             return "/admin/projects/project/?" + _query(params)
 
         paths["admin_list"] = _distinct(an_admin_page, admin_per_class)
@@ -984,7 +987,10 @@ def run(
                     run_entry["baseline"] = measured
                     log(f"    baseline p50={measured.get('p50')} ms")
                 results["runs"].append(run_entry)
+                # Saved after each run, so an interrupted measurement keeps what it took.
+                save({**results, "partial": True})
     results["finished"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    results.pop("partial", None)
     return results
 
 
@@ -1092,6 +1098,8 @@ def render(results: dict) -> str:
             f"- Load average (1 min) during the runs: mean {mean:.1f}, max {peak:.1f} "
             f"(at start {at_start}); the machine is shared."
         )
+    if results.get("partial"):
+        lines.append("- **Interrupted**: only the runs above were made.")
     for note in results.get("notes", []):
         lines.append(f"- Note: {note}")
     lines.append(
