@@ -5,13 +5,14 @@ test's transaction and is rolled back afterwards."""
 
 from collections import Counter
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test import override_settings
 
-from bench import report
+from bench import report, varied
 from bench.seed import SeedError, check_database, seed
 from partners.models import Partner
 from projects.models import (
@@ -114,3 +115,84 @@ def test_report_marks_unmeasured_targets_without_failing(tmp_path, monkeypatch):
     assert all(met is None for _, _, met in report.targets(results))
     text = report.render(results)
     assert "not measured: answers 404" in text and "not measured" in text
+
+
+@pytest.mark.django_db
+def test_varied_paths_are_distinct_repeatable_and_answer(client, manager, foreign_partner):
+    """`python -m bench --varied` asks many different things: from a fixed seed the same
+    distinct paths, every list filter among them, search words of 1 to 3 words in both
+    languages; and they are requests the app answers (a 404 only past a short list's
+    end), never refused as bad input."""
+    from projects.api.filters import ProjectFilter
+
+    units = [factories.PartnerFactory(country_id="CN") for _ in range(3)]
+    for n in range(12):
+        factories.ProjectFactory(
+            lead_unit=units[n % 3],
+            countries=[(("LA", "TH", "KZ")[n % 3], 100)],
+            sectors=[("logistics-rail", 100)],
+            partners=[(foreign_partner, "partner")],
+        )
+    reference = varied.load_reference()
+    first = varied.generate(reference, 30, seed=7)
+    assert first == varied.generate(varied.load_reference(), 30, seed=7)
+    assert first["paths"] != varied.generate(reference, 30, seed=8)["paths"]
+    assert first["notes"] == []  # every filter of the list is one the harness knows
+
+    paths = first["paths"]
+    assert set(paths) == set(varied.CLASSES)
+    # A pool of 12 projects has 12 details; its lists one page in many orders.
+    wanted = {"detail": 12}
+    for name, found in paths.items():
+        assert len(found) == len(set(found)) == wanted.get(name, 30), name
+    filters_used = {key for path in paths["filtered"] for key in parse_qs(urlsplit(path).query)}
+    assert set(ProjectFilter.base_filters) - {"search"} <= filters_used
+    words = [parse_qs(urlsplit(path).query)["search"][0] for path in paths["search"]]
+    assert {1, 2, 3} <= {len(text.split()) for text in words}  # terms may hold spaces
+    assert any(text.isascii() for text in words) and not all(text.isascii() for text in words)
+    assert {urlsplit(p).path for p in paths["stats"]} == {
+        f"/api/v1/stats/{name}/" for name in ("summary", "balance", "flow")
+    }
+
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+    for name, found in paths.items():
+        # Every filtered path (the combinations are the point), a few of the others.
+        for path in found if name == "filtered" else found[:4]:
+            status = client.get(path, HTTP_ACCEPT="application/json").status_code
+            beyond_the_end = "page=2" in path or "page=3" in path or "p=2" in path
+            assert status == 200 or (status == 404 and beyond_the_end), (path, status)
+
+
+def test_varied_report_names_dropped_paths_and_the_write_ratio(tmp_path, monkeypatch):
+    run = {"n": 10, "p50": 5.0, "p90": 8.0, "p99": 10.0, "max": 12.0, "statuses": {"200": 10}}
+    results = {
+        "date": "2026-12-01T18:00:00+00:00",
+        "machine": {"git": "abc1234", "loadavg": ["1.0", "1.0", "1.0"]},
+        "pool": {"projects": 100_412},
+        "settings": {
+            "seed": 14,
+            "paths_per_class": 300,
+            "duration_s": 60,
+            "gunicorn_workers": 2,
+            "gunicorn_timeout": 30,
+        },
+        "classes": {
+            "search": {
+                "label": "search (any words)",
+                "target_p99_ms": 150,
+                "answered_200": 297,
+                "dropped": {"0": 3},
+            }
+        },
+        "runs": [
+            {"cache": "off", "mode": "quiet", "classes": {"search": run}},
+            {"cache": "off", "mode": "write", "classes": {"search": {**run, "p99": 13.0}}},
+        ],
+    }
+    text = varied.render(results)
+    assert "### 100,412 projects" in text and "3 of no answer" in text
+    assert "**13.0** (1.30×" in text  # noqa: RUF001
+    monkeypatch.setattr(varied, "RESULTS_DIR", tmp_path)
+    assert varied.save(results).name == "varied-100000.json"
