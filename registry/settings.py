@@ -270,8 +270,12 @@ REGISTRY_IATI_REPORTING_ORG_REF = os.environ.get("REGISTRY_IATI_REPORTING_ORG_RE
 # Memory for the sorts and hashes of the one statement behind the stats figures
 # (PostgreSQL's work_mem, for that statement only).
 REGISTRY_STATS_WORK_MEM = os.environ.get("REGISTRY_STATS_WORK_MEM", "128MB")
-# Exact list counts and stats figures are cached until the data next changes
-# (registry.freshness; PostgreSQL only). REGISTRY_RESULT_CACHE=0 always recomputes them.
+# Lists longer than this are not counted row by row: their `count` is the planner's
+# estimate, marked as one (registry.counting; PostgreSQL only, SQLite counts exactly).
+REGISTRY_EXACT_COUNT_LIMIT = int(os.environ.get("REGISTRY_EXACT_COUNT_LIMIT", "10000"))
+# Reference rows named by a filter and the partners a search word matches are cached
+# until their own tables next change (registry.freshness; PostgreSQL only).
+# REGISTRY_RESULT_CACHE=0 looks them up on every request.
 REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
 
 # REDIS_URL set: one cache shared by every process on every machine (the result caches
