@@ -281,7 +281,7 @@ REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
 # REDIS_URL set: one cache shared by every process on every machine (the result caches
 # and the API throttle counters), so a figure computed by one web server is reused by the
 # others and a throttle budget is not multiplied by the number of processes. Unset: per
-# process (LocMem), enough for one machine; cached results carry the data generation in
+# process (LocMem), enough for one machine; cached lookups carry their tables' versions in
 # their keys, so per-process caches never disagree about the data.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
