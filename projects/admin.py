@@ -35,6 +35,7 @@ from projects.models import (
 )
 from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
+from registry.counting import CountingPaginator
 from registry.models import Country, CountryGroup, Sector
 
 # --- Filters ----------------------------------------------------------------------------
@@ -357,6 +358,11 @@ class ProjectAdmin(
     )
     inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline, SiteInline)
     list_per_page = 50
+    # Django counts the whole table for "N total" and the filtered rows for the pages;
+    # both grow with the pool. The pages count up to a limit and estimate above it
+    # (`registry.counting`, "about N"), and the unfiltered total is not shown.
+    paginator = CountingPaginator
+    show_full_result_count = False
 
     class Media:
         css = {"all": ("projects/admin/changelist.css",)}

@@ -144,21 +144,22 @@ class Sector(BilingualNameMixin, models.Model):
             )
 
 
-class DataGeneration(models.Model):
-    """A number that grows whenever the pool's data changes: PostgreSQL triggers bump it
-    once per committed transaction that wrote to a pool table (migration 0004). Costly
-    results (the exact count of a long list, the stats figures) are cached under it by
-    `registry.freshness`, so a cached result is never older than the data."""
+class TableVersion(models.Model):
+    """How often one table whose lookups are cached has changed: PostgreSQL triggers of
+    that table bump it once per committed transaction that wrote to it
+    (`registry.table_versions`). Reference rows and partner names are cached under the
+    versions of their tables by `registry.freshness`, so a cached lookup is never older
+    than the data."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    table_name = models.CharField(_("table"), max_length=63, primary_key=True)
     value = models.BigIntegerField(_("value"), default=0)
 
     class Meta:
-        verbose_name = _("data generation")
-        verbose_name_plural = _("data generations")
+        verbose_name = _("table version")
+        verbose_name_plural = _("table versions")
 
     def __str__(self) -> str:
-        return str(self.value)
+        return f"{self.table_name}: {self.value}"
 
 
 # A token lives TOKEN_DEFAULT_DAYS unless issued for fewer or more, and never longer than

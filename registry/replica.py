@@ -13,8 +13,8 @@ sees their own change vanish because the replica lags. With REDIS_URL every app 
 knows it; with per-process caches only the one that took the write does.
 
 The replica serves the data as of its last replayed commit: a lag shows older figures,
-never an error. Cached results are keyed by the generation read from the same database
-as the result (`registry.freshness`), so the replica's results never pass for newer ones.
+never an error. Cached lookups are keyed by the table versions read from the same
+database as the lookup (`registry.freshness`), so the replica's never pass for newer ones.
 """
 
 import hashlib

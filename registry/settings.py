@@ -275,14 +275,18 @@ REGISTRY_IATI_REPORTING_ORG_REF = os.environ.get("REGISTRY_IATI_REPORTING_ORG_RE
 # Memory for the sorts and hashes of the one statement behind the stats figures
 # (PostgreSQL's work_mem, for that statement only).
 REGISTRY_STATS_WORK_MEM = os.environ.get("REGISTRY_STATS_WORK_MEM", "128MB")
-# Exact list counts and stats figures are cached until the data next changes
-# (registry.freshness; PostgreSQL only). REGISTRY_RESULT_CACHE=0 always recomputes them.
+# Lists longer than this are not counted row by row: their `count` is the planner's
+# estimate, marked as one (registry.counting; PostgreSQL only, SQLite counts exactly).
+REGISTRY_EXACT_COUNT_LIMIT = int(os.environ.get("REGISTRY_EXACT_COUNT_LIMIT", "10000"))
+# Reference rows named by a filter and the partners a search word matches are cached
+# until their own tables next change (registry.freshness; PostgreSQL only).
+# REGISTRY_RESULT_CACHE=0 looks them up on every request.
 REGISTRY_RESULT_CACHE = env_bool("REGISTRY_RESULT_CACHE", True)
 
 # REDIS_URL set: one cache shared by every process on every machine (the result caches
 # and the API throttle counters), so a figure computed by one web server is reused by the
 # others and a throttle budget is not multiplied by the number of processes. Unset: per
-# process (LocMem), enough for one machine; cached results carry the data generation in
+# process (LocMem), enough for one machine; cached lookups carry their tables' versions in
 # their keys, so per-process caches never disagree about the data.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -1,5 +1,6 @@
-"""Results cached until the data changes (`registry.freshness`): the generation the
-triggers keep, and the list counts and stats figures cached under it.
+"""Lookups cached until their own tables change (`registry.freshness`): the per-table
+versions the triggers keep (`registry.table_versions`), the reference rows and search
+partners cached under them, and the pool's writes and figures left out of it.
 
 The triggers act at commit, so these tests commit (`transaction=True`), on PostgreSQL."""
 
@@ -15,69 +16,101 @@ from partners.models import Partner
 from projects.api.search import walk_condition
 from projects.models import Project, ProjectCountry, Status
 from registry import freshness
-from registry.models import Sector
+from registry.models import Sector, TableVersion
 from tests import factories
 
 API = "/api/v1"
 pytestmark = pytest.mark.django_db(transaction=True)
 
+VERSIONED = {
+    "partners_partner",
+    "registry_country",
+    "registry_countrygroup",
+    "registry_countrygroup_members",
+    "registry_sector",
+}
 
-def generation() -> int:
-    value = freshness.generation()
-    assert value is not None
-    return value
+
+def versions() -> dict[str, int]:
+    found = freshness.versions()
+    assert found is not None
+    return found
 
 
 def count_queries(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
 
 
-def test_one_step_per_committed_transaction_that_writes(on_postgres):
-    before = generation()
-    with transaction.atomic():
-        lead_unit = factories.PartnerFactory(country_id="CN")
-        factories.ProjectFactory.create_batch(
-            3, lead_unit=lead_unit, countries=[("LA", None)], sectors=[("logistics-rail", None)]
+def test_only_the_cached_lookups_tables_are_versioned(on_postgres):
+    assert set(versions()) == VERSIONED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = ANY(%s)",
+            [["registry_version_note", "registry_version_bump", "registry_version_truncate"]],
         )
-        # The writing transaction cannot use the cache: no generation counts its writes.
-        assert freshness.generation() is None
-    assert generation() == before + 1
+        triggered = {table for (table,) in cursor.fetchall()}
+        cursor.execute("SELECT to_regclass('registry_datageneration')")
+        assert cursor.fetchone() == (None,)  # the one generation row is gone
+    assert triggered == VERSIONED
 
 
-def test_read_only_and_rolled_back_transactions_leave_it(on_postgres):
-    before = generation()
+def test_one_step_per_committed_transaction_that_writes_the_table(on_postgres):
+    before = versions()
     with transaction.atomic():
-        Project.objects.count()
+        factories.PartnerFactory.create_batch(3, country_id="CN")
+        # The writing transaction cannot use the cache: no version counts its writes.
+        assert freshness.versions() is None
+    after = versions()
+    assert after["partners_partner"] == before["partners_partner"] + 1
+    assert {t: v for t, v in after.items() if t != "partners_partner"} == {
+        t: v for t, v in before.items() if t != "partners_partner"
+    }
+
+
+def test_project_writes_touch_no_version_and_keep_the_cache(on_postgres):
+    """The pool's writers share no row: a project write neither bumps a version nor
+    keeps its own transaction from the cached lookups."""
+    lead_unit = factories.PartnerFactory(country_id="CN")
+    before = versions()
+    with transaction.atomic():
+        project = factories.ProjectFactory(
+            lead_unit=lead_unit, countries=[("LA", None)], sectors=[("logistics-rail", None)]
+        )
+        Project.objects.filter(pk=project.pk).update(status=Status.SUBMITTED)
+        ProjectCountry.objects.filter(project=project).delete()
+        assert freshness.versions() == before
+    assert versions() == before
+    assert not TableVersion.objects.filter(table_name__startswith="projects_").exists()
+
+
+def test_rolled_back_transactions_leave_it(on_postgres):
+    before = versions()
     with pytest.raises(RuntimeError), transaction.atomic():
         factories.PartnerFactory(country_id="CN")
         raise RuntimeError("rolled back")
-    assert generation() == before
+    assert versions() == before
 
 
 def test_writes_past_the_orm_move_it_too(on_postgres):
-    project = factories.ProjectFactory(countries=[("LA", None)])
-    before = generation()
-    Project.objects.filter(pk=project.pk).update(risk_level="high")
-    assert generation() == before + 1
+    partner = factories.PartnerFactory(country_id="CN")
+    before = versions()
+    Partner.objects.filter(pk=partner.pk).update(name_en="Renamed")
+    assert versions()["partners_partner"] == before["partners_partner"] + 1
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM projects_projectcountry WHERE project_id = %s", [project.pk])
-    assert generation() == before + 2
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE projects_tag CASCADE")
-    assert generation() == before + 3
+        cursor.execute("UPDATE registry_sector SET name_en = name_en WHERE code = 'logistics'")
+    assert versions()["registry_sector"] == before["registry_sector"] + 1
 
 
 def test_another_sessions_write_counts_from_its_commit(on_postgres):
-    """A reader never sees a new generation before the data that caused it."""
-    lead_unit = factories.PartnerFactory(country_id="CN")
-    before = generation()
+    """A reader never sees a new version before the data that caused it."""
+    before = versions()["partners_partner"]
     written, commit = threading.Event(), threading.Event()
     errors = []
 
     def write():
         try:
             with transaction.atomic():
-                factories.ProjectFactory(lead_unit=lead_unit)
+                factories.PartnerFactory(country_id="CN", name_en="Written elsewhere")
                 written.set()
                 commit.wait(timeout=10)
         except Exception as error:  # reported below: the assertion names it
@@ -88,49 +121,17 @@ def test_another_sessions_write_counts_from_its_commit(on_postgres):
     writer = threading.Thread(target=write)
     writer.start()
     assert written.wait(timeout=10)
-    assert generation() == before
-    assert Project.objects.count() == 0
+    assert versions()["partners_partner"] == before
+    assert not Partner.objects.filter(name_en="Written elsewhere").exists()
     commit.set()
     writer.join(timeout=30)
     assert errors == []
-    assert generation() == before + 1
-    assert Project.objects.count() == 1
+    assert versions()["partners_partner"] == before + 1
+    assert Partner.objects.filter(name_en="Written elsewhere").exists()
 
 
-def test_concurrent_writers_neither_wait_nor_deadlock(on_postgres):
-    """Two transactions write at the same time; the generation's row is only locked at
-    commit, so both finish and each adds one."""
-    projects = factories.ProjectFactory.create_batch(2)
-    before = generation()
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def write(index):
-        try:
-            with transaction.atomic():
-                Project.objects.filter(pk=projects[index].pk).update(risk_level="high")
-                barrier.wait(timeout=10)  # both have written before either commits
-                Project.objects.filter(pk=projects[1 - index].pk).update(risk_notes="")
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    # Each updates the other's row second: the two row locks are taken in opposite
-    # orders, so only one transaction can go on; the other waits for its commit.
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    # A deadlock between the project rows themselves is PostgreSQL's to report; what
-    # must not happen is a hang or a deadlock on the generation.
-    assert all(not thread.is_alive() for thread in threads)
-    committed = 2 - len(errors)
-    assert generation() == before + committed
-
-
-def test_list_count_is_cached_until_the_pool_changes(on_postgres, api_client, manager):
+def test_list_counts_are_not_cached(on_postgres, api_client, manager):
+    """Counts are capped (`registry.counting`), not cached: each follows every write."""
     lead_unit = factories.PartnerFactory(country_id="CN")
     factories.ProjectFactory.create_batch(3, lead_unit=lead_unit)
     client = api_client(manager)
@@ -141,11 +142,9 @@ def test_list_count_is_cached_until_the_pool_changes(on_postgres, api_client, ma
         assert response.status_code == 200
         return response.json()["count"], count_queries(queries.captured_queries)
 
-    assert fetch()[0] == 3 and len(fetch()[1]) == 0  # the second call counts nothing
+    assert [len(fetch()[1]) for _ in range(2)] == [1, 1]
     factories.ProjectFactory(lead_unit=lead_unit)
-    count, counted = fetch()
-    assert count == 4 and len(counted) == 1
-    # A change in a related table (a status set by bulk update) counts as a change too.
+    assert fetch()[0] == 4
     Project.objects.filter(pk=Project.objects.first().pk).update(status=Status.SUBMITTED)
     assert fetch()[0] == 3
 
@@ -160,45 +159,43 @@ def test_counts_of_different_filters_and_users_are_kept_apart(
     def count(user, query=""):
         return api_client(user).get(f"{API}/projects/?{query}").json()["count"]
 
-    for _ in range(2):  # the second round answers from the cache
+    for _ in range(2):  # the second round looks the country up in the cache
         assert count(manager) == 6
         assert count(officer) == 2  # an officer sees the projects of their own unit
         assert count(manager, "country=LA") == 1
         assert count(manager, "country=TH") == 0
 
 
-def test_stats_summary_is_cached_until_the_pool_changes(on_postgres, api_client, manager):
+def test_stats_follow_every_write(on_postgres, api_client, manager):
     project = factories.ProjectFactory(countries=[("LA", None)])
     factories.ProjectFactory(countries=[("TH", None)])
     client = api_client(manager)
 
     def drafts():
-        with CaptureQueriesContext(connection) as queries:
-            body = client.get(f"{API}/stats/summary/").json()
-        statuses = {row["key"]: row["count"] for row in body["by_status"]}
-        return statuses["draft"], [q for q in queries.captured_queries if "WITH sel" in q["sql"]]
+        body = client.get(f"{API}/stats/summary/").json()
+        return {row["key"]: row["count"] for row in body["by_status"]}["draft"]
 
-    assert drafts()[0] == 2
-    assert drafts() == (2, [])  # answered from the cache
-    ProjectCountry.objects.filter(project=project).delete()
+    assert drafts() == 2
     Project.objects.filter(pk=project.pk).update(status=Status.SUBMITTED)
-    count, computed = drafts()
-    assert count == 1 and len(computed) == 1
+    assert drafts() == 1
 
 
-def test_no_cache_when_switched_off(settings, api_client, manager):
+def test_no_cache_when_switched_off(settings, on_postgres, api_client, manager):
     settings.REGISTRY_RESULT_CACHE = False
-    factories.ProjectFactory()
+    factories.ProjectFactory(sectors=[("logistics-rail", None)])
     client = api_client(manager)
     for _ in range(2):
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(f"{API}/projects/").json()["count"] == 1
-        assert len(count_queries(queries.captured_queries)) == 1
-    assert freshness.generation() is None
+            assert client.get(f"{API}/projects/?sector=logistics").json()["count"] == 1
+        lookups = [
+            q for q in queries.captured_queries if q["sql"].startswith('SELECT "registry_sector"')
+        ]
+        assert len(lookups) == 1
+    assert freshness.versions() is None
 
 
-def generation_queries(queries) -> list[str]:
-    return [q["sql"] for q in queries if "registry_datageneration" in q["sql"]]
+def version_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries if "registry_tableversion" in q["sql"]]
 
 
 @contextlib.contextmanager
@@ -211,35 +208,48 @@ def in_request(method: str):
         request_finished.send(sender=None)
 
 
-def test_a_get_request_reads_the_generation_once(on_postgres):
-    before = generation()
+def test_a_get_request_reads_the_versions_once(on_postgres):
+    before = versions()
     with in_request("GET"), CaptureQueriesContext(connection) as queries:
-        assert freshness.generation() == freshness.generation() == before
+        assert freshness.versions() == freshness.versions() == before
         factories.PartnerFactory(country_id="CN")  # committed while the request runs
-        assert freshness.generation() == before  # kept to the request's end
-    assert len(generation_queries(queries.captured_queries)) == 1
-    assert generation() > before  # the next request sees the change
+        assert freshness.versions() == before  # kept to the request's end
+    assert len(version_queries(queries.captured_queries)) == 1
+    assert versions()["partners_partner"] > before["partners_partner"]  # the next request
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-def test_other_requests_read_it_each_time(on_postgres, method):
+def test_other_requests_read_them_each_time(on_postgres, method):
     with in_request(method), CaptureQueriesContext(connection) as queries:
-        before = freshness.generation()
+        before = freshness.versions()
         factories.PartnerFactory(country_id="CN")
-        assert freshness.generation() > before
-    assert len(generation_queries(queries.captured_queries)) == 2
+        assert freshness.versions()["partners_partner"] > before["partners_partner"]
+    assert len(version_queries(queries.captured_queries)) == 2
 
 
 def test_a_transaction_in_a_get_request_reads_its_own_writes(on_postgres):
     with in_request("GET"):
-        before = freshness.generation()
+        before = freshness.versions()
         with transaction.atomic():
-            assert freshness.generation() == before  # read afresh, nothing written yet
+            assert freshness.versions() == before  # read afresh, nothing written yet
             factories.PartnerFactory(country_id="CN")
-            assert freshness.generation() is None  # its own writes: past the cache
+            assert freshness.versions() is None  # its own writes: past the cache
 
 
-def test_reference_filters_are_looked_up_once_per_generation(
+def test_a_table_without_a_version_is_never_cached(on_postgres):
+    computed = []
+
+    def compute():
+        computed.append(True)
+        return 1
+
+    for _ in range(2):
+        freshness.remember(("pool-figure",), compute, tables=["projects_project"])
+        freshness.remember(("pool-figure",), compute)
+    assert len(computed) == 4
+
+
+def test_reference_filters_are_looked_up_once_per_version(
     on_postgres, api_client, manager, lead_unit
 ):
     factories.ProjectFactory(lead_unit=lead_unit, sectors=[("logistics-rail", None)])
@@ -256,17 +266,21 @@ def test_reference_filters_are_looked_up_once_per_generation(
     assert response.json()["count"] == 1 and len(lookups) == 1
     response, lookups = fetch("sector=logistics")
     assert response.json()["count"] == 1 and lookups == []  # found in the cache
+    # A write to the pool leaves the reference lookups cached.
+    factories.ProjectFactory(lead_unit=lead_unit, sectors=[("logistics-rail", None)])
+    response, lookups = fetch("sector=logistics")
+    assert response.json()["count"] == 2 and lookups == []
     # An unknown code is refused every time (a failed lookup is not kept).
     for _ in range(2):
         response, lookups = fetch("sector=no-such-sector")
         assert response.status_code == 400 and len(lookups) == 1
-    # A change to the reference data is a new generation: looked up again.
+    # A change to the sectors is a new version of their table: looked up again.
     Sector.objects.filter(code="logistics").update(name_en="Logistics and transport")
     response, lookups = fetch("sector=logistics")
-    assert response.json()["count"] == 1 and len(lookups) == 1
+    assert response.json()["count"] == 2 and len(lookups) == 1
 
 
-def test_a_searchs_partners_are_found_once_per_generation(on_postgres):
+def test_a_searchs_partners_are_found_once_per_version(on_postgres):
     partner = factories.PartnerFactory(country_id="LA", name_en="Vientiane Cold Chain")
     project = factories.ProjectFactory(lead_unit=partner, title_en="Rail", summary_en="")
 
@@ -280,6 +294,8 @@ def test_a_searchs_partners_are_found_once_per_generation(on_postgres):
 
     assert walked("cold") == ({project}, 1)
     assert walked("cold") == ({project}, 0)  # the partners' ids from the cache
+    factories.ProjectFactory(lead_unit=partner, title_en="Port", summary_en="")
+    assert walked("cold")[1] == 0  # a project write keeps them
     Partner.objects.filter(pk=partner.pk).update(name_en="Vientiane Dry Port")
     assert walked("cold") == (set(), 1)
 
@@ -296,7 +312,7 @@ def test_search_counts_are_kept_apart_and_follow_changes(
         assert response.status_code == 200
         return response.json()["count"]
 
-    for _ in range(2):  # the second round answers from the cache
+    for _ in range(2):
         assert count(manager, "search=冷链") == 2
         assert count(manager, "search=航线") == 1
         assert count(manager, "search=冷链 中心") == 1
@@ -304,28 +320,3 @@ def test_search_counts_are_kept_apart_and_follow_changes(
         assert count(manager, f"search=冷链&lead_unit={other_unit.pk}") == 1
     factories.ProjectFactory(lead_unit=lead_unit, title_zh="冷链加工")
     assert count(manager, "search=冷链") == 3
-
-
-def test_stats_summary_is_kept_per_language_and_per_selection(
-    on_postgres, api_client, manager, officer, lead_unit, other_unit
-):
-    factories.ProjectFactory(lead_unit=lead_unit, countries=[("LA", None)])
-    factories.ProjectFactory(lead_unit=other_unit, countries=[("TH", None)])
-
-    def summary(user, language, query=""):
-        with CaptureQueriesContext(connection) as queries:
-            response = api_client(user, language=language).get(f"{API}/stats/summary/?{query}")
-        assert response.status_code == 200
-        computed = [q for q in queries.captured_queries if "WITH sel" in q["sql"]]
-        return response.json(), computed
-
-    for _ in range(2):  # the second round answers from the cache
-        english, _computed = summary(manager, "en")
-        chinese, _computed = summary(manager, "zh-hans")
-        labels = {row["key"]: row["label"] for row in english["by_status"]}
-        assert labels["draft"] == "draft"
-        assert {row["key"]: row["label"] for row in chinese["by_status"]}["draft"] == "草稿"
-        assert english["count"] == chinese["count"] == 2
-        assert summary(officer, "en")[0]["count"] == 1  # their own unit's projects only
-        assert summary(manager, "en", f"lead_unit={other_unit.pk}")[0]["count"] == 1
-    assert summary(manager, "en")[1] == []

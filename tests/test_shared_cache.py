@@ -48,7 +48,7 @@ def test_two_processes_share_one_throttle_budget_and_cached_figures(db):
     assert first["allowed"] == [True, True, True]
     assert second["allowed"] == [True, True, False]
     if connection.vendor == "postgresql":
-        # Result caching needs PostgreSQL's data generation (registry.freshness).
+        # Lookup caching needs PostgreSQL's table versions (registry.freshness).
         assert first["computed"] is True
         assert second == {**second, "figure": "computed by the first process", "computed": False}
 

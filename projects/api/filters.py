@@ -39,7 +39,7 @@ class MultipleChoiceFilter(filters.MultipleChoiceFilter):
 
 
 class _ReferenceField(ModelChoiceField):
-    """Finds the row once per data generation (`registry.freshness`): reference rows
+    """Finds the row once per version of its table (`registry.freshness`): reference rows
     change about never, and each lookup was a query of its own on every request."""
 
     def to_python(self, value):
@@ -48,7 +48,10 @@ class _ReferenceField(ModelChoiceField):
         # Keyed by the queryset's SQL too, in case a filter narrows it.
         key = ("reference", self.to_field_name, str(value), freshness.statement(self.queryset))
         return freshness.remember(
-            key, lambda: super(_ReferenceField, self).to_python(value), using=self.queryset.db
+            key,
+            lambda: super(_ReferenceField, self).to_python(value),
+            using=self.queryset.db,
+            tables=[self.queryset.model._meta.db_table],
         )
 
 

@@ -33,7 +33,7 @@ from rest_framework import serializers
 
 from projects.api import search
 from projects.models import Project, split_tag_names
-from registry import freshness
+from registry import counting, freshness
 
 Row = dict
 Format = Callable[[object], object]
@@ -415,8 +415,9 @@ class _ByIds:
 
 
 class CountedValues:
-    """What the numbered paginator pages through: the filtered projects, counted once
-    per data generation (`registry.freshness`), and a page of them as values rows.
+    """What the numbered paginator pages through: the filtered projects, counted exactly
+    up to a limit and estimated above it (`registry.counting`), and a page of them as
+    values rows.
 
     The count is of the projects alone: through the page query it would keep the join
     to the lead unit, and PostgreSQL would join every matching project for it (it drops
@@ -443,15 +444,23 @@ class CountedValues:
     def _ids_statement(self) -> tuple[str, tuple] | None:
         """The SQL and parameters of the projects' ids in order, or None when they can
         match nothing. Compiled once (a filtered or searched query takes the ORM a few
-        ms): it keys the cached count and reads the pages."""
+        ms): it reads the pages."""
         return freshness.statement(self.projects.values_list("pk", flat=True))
 
     @functools.cached_property
+    def _counted(self) -> counting.Count:
+        if self._ids_statement is None:
+            return counting.Count(0)
+        return counting.count_rows(self.projects)
+
+    @property
     def _count(self) -> int:
-        key = self.walk.count_key() if self.walk is not None else self._ids_statement
-        if key is None:
-            return 0
-        return freshness.remember(("count", *key), self.projects.count, using=self.projects.db)
+        return self._counted.value
+
+    def counted(self) -> counting.Count:
+        """The count for the paginator (`registry.api.pagination.CountingPaginator`):
+        exact up to the limit, else the planner's estimate, marked as one."""
+        return self._counted
 
     def count(self) -> int:
         return self._count

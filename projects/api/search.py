@@ -119,6 +119,7 @@ def walk_condition(text: str) -> Q:
             ("matching-partners", term),
             lambda partners=partners: list(partners.values_list("pk", flat=True)),
             using=partners.db,
+            tables=[partners.model._meta.db_table],
         )
         term_condition = _substring(PROJECT_FIELDS, term)
         if partner_ids:

@@ -1,32 +1,17 @@
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
-from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
 
-from registry import freshness
+from registry.counting import CountingPaginator
 
 # Page sizes above the maximum are capped (not refused): the response says how many
 # rows it holds, and `next` links walk the rest.
 MAX_PAGE_SIZE = getattr(settings, "API_MAX_PAGE_SIZE", 100)
-
-
-class CachedCountPaginator(Paginator):
-    """Counts a queryset once per data generation (`registry.freshness`): the exact
-    count(*) under a page grows with the pool (and with a broad filter or search), the
-    page itself does not."""
-
-    @cached_property
-    def count(self) -> int:
-        rows = self.object_list
-        if isinstance(rows, QuerySet):
-            return freshness.cached_count(rows)
-        return super().count
 
 
 def _is_positive_number(value: str) -> bool:
@@ -44,14 +29,52 @@ class _CheckedPageSize:
         return super().get_page_size(request)
 
 
+COUNT_IS_ESTIMATE_DESCRIPTION = _(
+    "True when `count` is the database's estimate rather than an exact figure: lists "
+    "longer than the exact-count limit (REGISTRY_EXACT_COUNT_LIMIT) are not counted row "
+    "by row. `next` links still walk every page."
+)
+
+
 class PagePagination(_CheckedPageSize, PageNumberPagination):
-    django_paginator_class = CachedCountPaginator
+    django_paginator_class = CountingPaginator
     page_size = 25
     page_size_query_param = "page_size"
     page_size_query_description = format_lazy(
         "{} {}", _("Rows per page; values above the maximum are capped at"), MAX_PAGE_SIZE
     )
     max_page_size = MAX_PAGE_SIZE
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                # Beside `count`, which it qualifies.
+                "count_is_estimate": paginator.count_is_estimate,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        properties = list(schema["properties"].items())
+        properties.insert(
+            1,
+            (
+                "count_is_estimate",
+                {
+                    "type": "boolean",
+                    "example": False,
+                    "description": str(COUNT_IS_ESTIMATE_DESCRIPTION),
+                },
+            ),
+        )
+        schema["properties"] = dict(properties)
+        schema["required"] = [*schema.get("required", []), "count_is_estimate"]
+        return schema
 
     def get_page_number(self, request, paginator):
         """A page is a whole number from 1 (or `last`); anything else is a 400. A number
