@@ -90,6 +90,11 @@ def panel(project, user, *, transition_url) -> dict:
         and project.status in services.SUPPORT_STATUSES
         and user.has_perm("projects.add_supportdecision")
     )
+    may_post_progress = (
+        project.status in services.PROGRESS_STATUSES
+        and user.has_perm("projects.add_progressupdate")
+        and access.can_post_progress(user, project)
+    )
     return {
         "status_label": workflow.status_label(project.status),
         "timeline": list(project.status_changes.select_related("actor").order_by("created_at")),
@@ -99,6 +104,16 @@ def panel(project, user, *, transition_url) -> dict:
         "support_add_url": (
             f"{reverse('admin:projects_supportdecision_add')}?project={project.pk}"
             if may_decide_support
+            else None
+        ),
+        "progress": (
+            list(project.progress_updates.order_by("-reported_on", "-pk")[:5])
+            if may_post_progress
+            else []
+        ),
+        "progress_add_url": (
+            f"{reverse('admin:projects_progressupdate_add')}?project={project.pk}"
+            if may_post_progress
             else None
         ),
         "actions": [
