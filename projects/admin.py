@@ -15,7 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from partners.admin import AccessRightsMixin, narrow_autocomplete
 from partners.models import Partner
 from projects import access, services, workflow
-from projects.admin_display import amount_html, share_text
+from projects.admin_display import amount_html, exact_amount, share_text
 from projects.admin_filters import (
     DateRangeFilter,
     DropdownChoicesFilter,
@@ -292,6 +292,18 @@ def _links_from_formsets(formsets) -> dict:
     return links
 
 
+def _exact_amount_shown(fieldsets):
+    """The fieldsets with the read-only value and currency as one exact amount."""
+    shown = []
+    for name, options in fieldsets:
+        fields = [
+            "exact_value" if row == ("estimated_value", "currency") else row
+            for row in options["fields"]
+        ]
+        shown.append((name, {**options, "fields": fields}))
+    return tuple(shown)
+
+
 # The lead-unit autocomplete offers only the units the user may name (partners' admin
 # answers the autocomplete; the rule is ours).
 narrow_autocomplete("projects", "project", "lead_unit", access.assignable_lead_units)
@@ -355,6 +367,7 @@ class ProjectAdmin(
         "created_by",
         "created_at",
         "updated_at",
+        "exact_value",
     )
     inlines = (ProjectCountryInline, ProjectSectorInline, ParticipationInline, SiteInline)
     list_per_page = 50
@@ -453,7 +466,11 @@ class ProjectAdmin(
         record = list(self.record_fields)
         if self.has_change_permission(request, obj):
             record.append("expected_version")
-        return (*self.base_fieldsets, (_("Record"), {"fields": record}))
+        fieldsets = (*self.base_fieldsets, (_("Record"), {"fields": record}))
+        readonly = self.get_readonly_fields(request, obj)
+        if "estimated_value" in readonly and "currency" in readonly:
+            fieldsets = _exact_amount_shown(fieldsets)
+        return fieldsets
 
     # --- list columns ---
 
@@ -495,6 +512,13 @@ class ProjectAdmin(
     @admin.display(description=_("estimated value"), ordering="estimated_value")
     def display_value(self, obj):
         return amount_html(obj.estimated_value, obj.currency)
+
+    @admin.display(description=_("estimated value"))
+    def exact_value(self, obj):
+        # The read-only page gives the exact figure, with separators (1,000,000.00 CNY).
+        if obj.estimated_value is None:
+            return "-"
+        return f"{exact_amount(obj.estimated_value)} {obj.currency}".strip()
 
     # --- saving through the services ---
 

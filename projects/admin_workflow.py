@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import Action, ActionLocation
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.admin import AccessRightsMixin
 from partners.models import Partner
-from projects import access, decision_panel, services, workflow
+from projects import access, decision_panel, review_rubric, services, workflow
 from projects.admin_widgets import CurrencySelect
 from projects.errors import DomainError, InvalidData
 from projects.history import project_history
@@ -331,6 +332,9 @@ class ServiceAddAdmin(AccessRightsMixin, admin.ModelAdmin):
     add_form_class: type[forms.Form]
     service_form_template = "admin/projects/service_form.html"
 
+    class Media:
+        css = {"all": ("projects/admin/changelist.css",)}
+
     def call_service(self, request, data: dict):
         raise NotImplementedError
 
@@ -380,26 +384,22 @@ class ServiceAddAdmin(AccessRightsMixin, admin.ModelAdmin):
             "opts": self.opts,
             "title": gettext("Add %(model)s") % {"model": self.opts.verbose_name},
             "form": form,
+            # The admin's own scripts (date pickers) for the form's widgets.
+            "media": self.media + form.media,
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.service_form_template, context)
+
+
+def _project_page(admin_site, obj) -> str:
+    """Support and progress are recorded from the project's page: back to it."""
+    return reverse(f"{admin_site.name}:projects_project_change", args=[obj.project_id])
 
 
 class UserForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-
-
-# Each level said in words on the form, the same scale for every criterion (the risk
-# criterion's help text says which end is low risk).
-SCORE_CHOICES = [
-    (1, _("1: does not meet it")),
-    (2, _("2: weak")),
-    (3, _("3: adequate")),
-    (4, _("4: strong")),
-    (5, _("5: excellent")),
-]
 
 
 class ReviewForm(UserForm):
@@ -417,12 +417,13 @@ class ReviewForm(UserForm):
         )
         for name in Review.CRITERIA:
             field = Review._meta.get_field(name)
+            # Each level with what it means for this criterion (the rubric).
             self.fields[name] = forms.TypedChoiceField(
-                choices=SCORE_CHOICES,
+                choices=review_rubric.choices(name),
                 coerce=int,
                 label=field.verbose_name,
                 help_text=field.help_text,
-                widget=forms.RadioSelect(attrs={"class": "inline"}),
+                widget=forms.RadioSelect(attrs={"class": "rubric"}),
             )
         self.order_fields(["project", *Review.CRITERIA, "recommendation", "comment"])
 
@@ -430,6 +431,7 @@ class ReviewForm(UserForm):
 @admin.register(Review)
 class ReviewAdmin(ServiceAddAdmin):
     add_form_class = ReviewForm
+    service_form_template = "admin/projects/review/review_form.html"
     change_list_template = "admin/projects/review/change_list.html"
     list_display = (
         "project",
@@ -446,6 +448,20 @@ class ReviewAdmin(ServiceAddAdmin):
 
     def get_queryset(self, request):
         return access.visible_reviews(request.user, super().get_queryset(request))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # The project under review, summarised beside the rubric.
+        project_id = request.POST.get("project") or request.GET.get("project") or ""
+        project = None
+        if project_id.isdigit():
+            in_screening = Project.objects.filter(status=Status.SCREENING, pk=project_id)
+            project = access.visible_projects(request.user, in_screening).with_relations().first()
+        extra_context = {
+            **(extra_context or {}),
+            "summary_project": project,
+            "criteria": Review.CRITERIA,
+        }
+        return super().add_view(request, form_url, extra_context)
 
     def get_success_url(self, request, obj) -> str:
         # A reviewer works down the queue: back to it after each review.
@@ -471,8 +487,10 @@ class SupportDecisionForm(UserForm):
         label=_("currency"), max_length=3, required=False, widget=CurrencySelect
     )
     conditions = forms.CharField(label=_("conditions"), widget=forms.Textarea, required=False)
-    decided_on = forms.DateField(label=_("decided on"), initial=timezone.localdate)
-    valid_until = forms.DateField(label=_("valid until"), required=False)
+    decided_on = forms.DateField(
+        label=_("decided on"), initial=timezone.localdate, widget=AdminDateWidget
+    )
+    valid_until = forms.DateField(label=_("valid until"), required=False, widget=AdminDateWidget)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -500,6 +518,9 @@ class SupportDecisionAdmin(ServiceAddAdmin):
     def has_add_permission(self, request):
         return super().has_add_permission(request) and access.can_decide(request.user)
 
+    def get_success_url(self, request, obj) -> str:
+        return _project_page(self.admin_site, obj)
+
     def call_service(self, request, data):
         return services.support_decide(
             project=data["project"],
@@ -518,7 +539,9 @@ class ProgressUpdateForm(UserForm):
     partner = forms.ModelChoiceField(
         queryset=Partner.objects.none(), label=_("on behalf of"), required=False
     )
-    reported_on = forms.DateField(label=_("reported on"), initial=timezone.localdate)
+    reported_on = forms.DateField(
+        label=_("reported on"), initial=timezone.localdate, widget=AdminDateWidget
+    )
     note = forms.CharField(label=_("note"), widget=forms.Textarea)
 
     def __init__(self, *args, **kwargs):
@@ -538,6 +561,9 @@ class ProgressUpdateAdmin(ServiceAddAdmin):
     list_select_related = ("project", "author", "partner")
     search_fields = ("project__code", "note")
     date_hierarchy = "reported_on"
+
+    def get_success_url(self, request, obj) -> str:
+        return _project_page(self.admin_site, obj)
 
     def call_service(self, request, data):
         return services.progress_post(

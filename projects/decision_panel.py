@@ -86,6 +86,9 @@ def round_reviews(project, user) -> dict | None:
 
 def panel(project, user, *, transition_url) -> dict:
     may_decide_support = access.can_decide(user) and project.status in services.SUPPORT_STATUSES
+    may_post_progress = project.status in services.PROGRESS_STATUSES and access.can_post_progress(
+        user, project
+    )
     return {
         "status_label": workflow.status_label(project.status),
         "timeline": list(project.status_changes.select_related("actor").order_by("created_at")),
@@ -95,6 +98,16 @@ def panel(project, user, *, transition_url) -> dict:
         "support_add_url": (
             f"{reverse('admin:projects_supportdecision_add')}?project={project.pk}"
             if may_decide_support
+            else None
+        ),
+        "progress": (
+            list(project.progress_updates.order_by("-reported_on", "-pk")[:5])
+            if may_post_progress
+            else []
+        ),
+        "progress_add_url": (
+            f"{reverse('admin:projects_progressupdate_add')}?project={project.pk}"
+            if may_post_progress
             else None
         ),
         "actions": [

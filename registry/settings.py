@@ -371,6 +371,8 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Page names in the browsable API in the request's language, not from class names.
+    "VIEW_NAME_FUNCTION": "registry.api.naming.view_name",
 }
 API_MAX_PAGE_SIZE = 100
 

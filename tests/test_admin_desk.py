@@ -393,3 +393,69 @@ def test_review_form_says_what_each_level_means(client, reviewer, in_screening):
         ).content.decode()
     for level in ("1: 不符合", "3: 一般", "5: 优秀"):
         assert body.count(level) == len(Review.CRITERIA)
+
+
+def test_review_form_shows_the_summary_beside_the_rubric(client, reviewer, in_screening):
+    from projects import review_rubric
+
+    client.force_login(reviewer)
+    with translation.override("zh-hans"):
+        response = client.get(reverse("admin:projects_review_add"), {"project": in_screening.pk})
+        descriptions = [str(d) for d in review_rubric.DESCRIPTIONS["feasibility"]]
+    body = response.content.decode()
+    assert response.context["summary_project"] == in_screening
+    summary = body[body.index('id="review-summary"') : body.index('id="rubric"')]
+    assert in_screening.code in summary and in_screening.summary_zh in summary
+    assert "老挝 100%" in summary
+    # Each level of each criterion says what it means for that criterion.
+    for description in descriptions:
+        assert description in body
+    assert "checked" not in body[body.index('id="rubric"') :]
+
+
+def test_review_form_without_a_project_in_screening_shows_no_summary(client, reviewer, project):
+    client.force_login(reviewer)
+    response = client.get(reverse("admin:projects_review_add"), {"project": project.pk})
+    assert response.context["summary_project"] is None
+    response = client.get(reverse("admin:projects_review_add"), {"project": "x1"})
+    assert response.status_code == 200 and response.context["summary_project"] is None
+
+
+def test_read_only_project_page_gives_the_exact_amount(client, manager, officer, project):
+    from projects import services
+
+    services.project_transition(project=project, actor=officer, action="submit")
+    client.force_login(manager)
+    body = client.get(reverse("admin:projects_project_change", args=[project.pk])).text
+    assert "1,000,000.00 CNY" in body
+    assert "1000000.00" not in body
+
+
+def test_support_and_progress_go_back_to_the_project_page(client, manager, officer, project):
+    from tests.test_reviews_support import in_status
+
+    project = in_status(project, "in_progress")
+    page = reverse("admin:projects_project_change", args=[project.pk])
+    client.force_login(officer)
+    assert f"{reverse('admin:projects_progressupdate_add')}?project={project.pk}" in (
+        client.get(page).text
+    )
+    response = client.post(
+        reverse("admin:projects_progressupdate_add"),
+        {"project": project.pk, "reported_on": "2026-05-01", "note": "首列冷链班列发车"},
+    )
+    assert response.status_code == 302 and response.url == page
+    assert "首列冷链班列发车" in client.get(page).text
+
+    client.force_login(manager)
+    response = client.post(
+        reverse("admin:projects_supportdecision_add"),
+        {
+            "project": project.pk,
+            "kind": "funding",
+            "amount": "1500000",
+            "currency": "CNY",
+            "decided_on": "2026-05-01",
+        },
+    )
+    assert response.status_code == 302 and response.url == page

@@ -68,3 +68,19 @@ def history_reason(reason):
     if str(reason).startswith(services.TRANSITION_REASON_PREFIX):
         return _("workflow transition")
     return reason
+
+
+@register.filter
+def share(value):
+    """A country's or sector's share as people write it: 100, 33.33, 12.5."""
+    return share_text(value)
+
+
+@register.filter
+def localized(obj, field: str):
+    """`{{ project|localized:"summary" }}`: the Chinese or English text by the page's
+    language, the other one when it is empty."""
+    from django.utils.translation import get_language
+
+    first, second = ("zh", "en") if (get_language() or "zh").startswith("zh") else ("en", "zh")
+    return getattr(obj, f"{field}_{first}", "") or getattr(obj, f"{field}_{second}", "")
