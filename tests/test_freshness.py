@@ -11,8 +11,6 @@ from django.core.signals import request_finished, request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from partners.models import Partner
-from projects.api.search import walk_condition
 from projects.models import Project, ProjectCountry, Status
 from registry import freshness
 from registry.models import Sector
@@ -264,24 +262,6 @@ def test_reference_filters_are_looked_up_once_per_generation(
     Sector.objects.filter(code="logistics").update(name_en="Logistics and transport")
     response, lookups = fetch("sector=logistics")
     assert response.json()["count"] == 1 and len(lookups) == 1
-
-
-def test_a_searchs_partners_are_found_once_per_generation(on_postgres):
-    partner = factories.PartnerFactory(country_id="LA", name_en="Vientiane Cold Chain")
-    project = factories.ProjectFactory(lead_unit=partner, title_en="Rail", summary_en="")
-
-    def walked(term):
-        with CaptureQueriesContext(connection) as queries:
-            condition = walk_condition(term)
-        partner_queries = [
-            q for q in queries.captured_queries if 'FROM "partners_partner"' in q["sql"]
-        ]
-        return set(Project.objects.filter(condition)), len(partner_queries)
-
-    assert walked("cold") == ({project}, 1)
-    assert walked("cold") == ({project}, 0)  # the partners' ids from the cache
-    Partner.objects.filter(pk=partner.pk).update(name_en="Vientiane Dry Port")
-    assert walked("cold") == (set(), 1)
 
 
 def test_search_counts_are_kept_apart_and_follow_changes(

@@ -44,6 +44,12 @@ class _CheckedPageSize:
         return super().get_page_size(request)
 
 
+COUNT_IS_ESTIMATE = _(
+    "True when `count` is an estimate (a search for a common word over a large pool, "
+    "where an exact count would read every match); false when it is exact."
+)
+
+
 class PagePagination(_CheckedPageSize, PageNumberPagination):
     django_paginator_class = CachedCountPaginator
     page_size = 25
@@ -52,6 +58,34 @@ class PagePagination(_CheckedPageSize, PageNumberPagination):
         "{} {}", _("Rows per page; values above the maximum are capped at"), MAX_PAGE_SIZE
     )
     max_page_size = MAX_PAGE_SIZE
+
+    def get_paginated_response(self, data):
+        """DRF's page with `count_is_estimate` beside `count`: true when the rows paged
+        through give an estimate for a count that would cost a scan (a common search
+        term), false when the count is exact."""
+        response = super().get_paginated_response(data)
+        rows = self.page.paginator.object_list
+        estimate = bool(getattr(rows, "count_is_estimate", False))
+        response.data = {
+            "count": response.data["count"],
+            "count_is_estimate": estimate,
+            **{key: value for key, value in response.data.items() if key != "count"},
+        }
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        paginated["properties"] = {
+            "count": properties["count"],
+            "count_is_estimate": {
+                "type": "boolean",
+                "description": str(COUNT_IS_ESTIMATE),
+            },
+            **{key: value for key, value in properties.items() if key != "count"},
+        }
+        paginated["required"] = [*paginated["required"], "count_is_estimate"]
+        return paginated
 
     def get_page_number(self, request, paginator):
         """A page is a whole number from 1 (or `last`); anything else is a 400. A number
