@@ -137,6 +137,9 @@ MAX_WALK = 10_000
 # The page size the choice between walk and index is made for (the count comes before
 # the page is known).
 TYPICAL_PAGE = 50
+# The count's estimate counts at most this many projects created since the probe's
+# oldest row.
+WINDOW_LIMIT = 50_000
 # Rare matches are listed (and counted exactly) up to this many.
 EXACT_LIMIT = 10_000
 
@@ -146,6 +149,7 @@ class Probe:
     examined: int
     hits_per_term: list[int]
     ids: list[int]  # of the rows matching every term, newest first
+    oldest: object = None  # the creation time of the last row read
 
     @property
     def exhausted(self) -> bool:
@@ -171,8 +175,8 @@ class SearchPlan:
     2. Common (at least `RARE_HITS` rows match every term, 1%; or fewer, when a page
        takes a shorter walk than the rarest term has matches): a page is read off the
        newest-first index, checking the terms row by row: from the probe itself, or a
-       walk of at most `MAX_WALK` rows; the count is the probe's share of the
-       planner's estimate of the filtered projects, marked as an estimate.
+       walk of at most `MAX_WALK` rows; the count is the probe's share of an estimate
+       of the filtered projects (`pool`), marked as an estimate.
     3. Rare: the rarest term in the probe drives an index (`_narrowing`), the other
        terms are checked on its rows; up to `EXACT_LIMIT` rows are listed and counted
        exactly.
@@ -201,10 +205,15 @@ class SearchPlan:
         rows = list(
             self.before_search.order_by(*NEWEST_FIRST)
             .annotate(**flags)
-            .values_list("pk", *flags)[:PROBE_ROWS]
+            .values_list("created_at", "pk", *flags)[:PROBE_ROWS]
         )
-        hits = [sum(1 for row in rows if row[index]) for index in range(1, len(flags) + 1)]
-        return Probe(len(rows), hits, [row[0] for row in rows if all(row[1:])])
+        hits = [sum(1 for row in rows if row[index]) for index in range(2, len(flags) + 2)]
+        return Probe(
+            len(rows),
+            hits,
+            [row[1] for row in rows if all(row[2:])],
+            rows[-1][0] if rows else None,
+        )
 
     @cached_property
     def common(self) -> bool:
@@ -225,7 +234,18 @@ class SearchPlan:
 
     @cached_property
     def pool(self) -> int:
-        """The planner's estimate of the filtered projects."""
+        """An estimate of the number of filtered projects. The probe read the newest
+        `PROBE_ROWS` of them: their share among all projects created since the oldest
+        of them, times the planner's size of the table. (The planner's own estimate of
+        the filtered query missed threefold for a country group: 28,901 for 83,961.) When that
+        window holds more than `WINDOW_LIMIT` projects (a narrow filter), the planner's
+        estimate."""
+        probe = self.probe
+        if probe.oldest is not None:
+            projects = Project.objects.using(self.using).order_by()
+            window = projects.filter(created_at__gte=probe.oldest)[:WINDOW_LIMIT].count()
+            if 0 < window < WINDOW_LIMIT:
+                return round(probe.examined * max(estimated_rows(projects), window) / window)
         return estimated_rows(self.before_search)
 
     @property
