@@ -299,7 +299,12 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags])
+    # Kept by PostgreSQL triggers (migration 0016), never written by the application:
+    # the code, titles, summaries and the names of the lead unit and participating
+    # partners, upper-cased, one per line, which the search reads (`projects.api.search`).
+    # Empty on SQLite, where the search reads the texts themselves.
+    search_text = models.TextField(_("search text"), db_default="", editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at", "search_text"], m2m_fields=[tags])
 
     objects = ProjectQuerySet.as_manager()
 

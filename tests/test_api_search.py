@@ -1,5 +1,6 @@
-"""Search over projects: same rows as a plain substring match, and index use on
-PostgreSQL for 2- and 4-character Chinese queries."""
+"""Search over projects: the same rows as a plain substring match whatever the plan (the
+probe, a walk, an index-driven rare search), the search text kept by the database, the
+indexes each kind of term uses, and the count marked when it is an estimate."""
 
 import random
 
@@ -9,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from partners.models import Partner
 from projects.api import search
-from projects.api.search import search_projects, should_walk, walk_condition
+from projects.api.search import search_projects
 from projects.models import Participation, Project
+from tests import factories
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -120,8 +122,8 @@ def explain(queryset) -> str:
         # What autovacuum does in production: move fresh rows out of the GIN pending
         # lists (which the planner costs as a scan) and gather statistics.
         cursor.execute(
-            "SELECT gin_clean_pending_list('project_search_bigrams'::regclass), "
-            "gin_clean_pending_list('partner_search_bigrams'::regclass)"
+            "SELECT gin_clean_pending_list('project_search_text_trigrams'::regclass), "
+            "gin_clean_pending_list('project_search_text_characters'::regclass)"
         )
         cursor.execute(
             "ANALYZE projects_project; ANALYZE partners_partner; ANALYZE projects_participation"
@@ -130,61 +132,91 @@ def explain(queryset) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize("term", ["港口", "跨境电商"])
-def test_chinese_search_uses_the_bigram_indexes_on_postgresql(db, on_postgres, term):
+@pytest.mark.parametrize(
+    ("term", "index"),
+    [
+        ("跨境电商", "project_search_text_trigrams"),
+        ("1999", "project_search_text_trigrams"),
+        ("港口", "project_search_text_characters"),
+        ("冷", "project_search_text_characters"),
+    ],
+)
+def test_a_rare_terms_narrowing_is_served_by_an_index(db, on_postgres, term, index):
     seed(5000, partner_count=2000)
-    queryset = search_projects(Project.objects.all(), term)
-    plan = explain(queryset)
-    assert "project_search_bigrams" in plan, plan
-    assert "partner_search_bigrams" in plan, plan
+    narrowed = Project.objects.filter(search._narrowing(term)).order_by()
+    plan = explain(narrowed)
+    assert index in plan, plan
     assert "Seq Scan on projects_project" not in plan, plan
-    assert set(queryset.values_list("pk", flat=True)) == plain_substring_ids(term)
+    assert set(narrowed.values_list("pk", flat=True)) >= plain_substring_ids(term)
 
 
-# --- A page of a common term read off the newest-first index -------------------------
+# --- The search text kept by the database --------------------------------------------
 
 
-@pytest.mark.parametrize("term", ["铁路", "集团2", "冷", "CORRIDOR project 1"])
-def test_walk_condition_matches_the_same_rows(db, term):
-    seed(200)
-    walked = set(Project.objects.filter(walk_condition(term)).values_list("pk", flat=True))
-    expected = set.intersection(*(plain_substring_ids(word) for word in term.split()))
-    assert walked == expected and walked
+def expected_search_text(project: Project) -> str:
+    project.refresh_from_db()
+    texts = [getattr(project, name) for name in search.PROJECT_FIELDS]
+    texts += [project.lead_unit.name_zh, project.lead_unit.name_en]
+    for partner in Partner.objects.filter(participations__project=project).order_by("pk"):
+        texts += [partner.name_zh, partner.name_en]
+    return "\n".join(texts).upper()
 
 
-def test_the_walk_is_chosen_only_when_it_is_short(monkeypatch):
-    monkeypatch.setattr(connection, "vendor", "postgresql")
-    pool = 100_000
-    # One project in six matches: the first page is found after ~300 rows.
-    assert should_walk(offset=0, page_size=50, matches=17_000, pool=lambda: pool)
-    # A deep page of the same term, or a rare term: the UNION's sort is cheaper.
-    assert not should_walk(offset=5_000, page_size=50, matches=17_000, pool=lambda: pool)
-    assert not should_walk(offset=0, page_size=50, matches=300, pool=lambda: pool)
-    assert not should_walk(offset=0, page_size=50, matches=0, pool=lambda: pool)
-    # Without statistics (a table never analysed) there is nothing to choose by.
-    assert not should_walk(offset=0, page_size=50, matches=17_000, pool=lambda: 0)
+def test_the_search_text_follows_every_change(db, on_postgres):
+    lead = factories.PartnerFactory(name_zh="北部湾港务", name_en="Beibu Gulf Port")
+    other = factories.PartnerFactory(name_zh="老挝国家铁路", name_en="Lao National Railway")
+    project = factories.ProjectFactory(lead_unit=lead, title_en="Cold chain hub")
+    stored = Project.objects.values_list("search_text", flat=True)
+    assert stored.get(pk=project.pk) == expected_search_text(project)
+    assert "COLD CHAIN HUB" in stored.get(pk=project.pk)
+
+    participation = Participation.objects.create(project=project, partner=other, role="partner")
+    assert "LAO NATIONAL RAILWAY" in stored.get(pk=project.pk)
+    Partner.objects.filter(pk=other.pk).update(name_en="Laos-China Railway Company")
+    assert "LAOS-CHINA RAILWAY COMPANY" in stored.get(pk=project.pk)
+    assert stored.get(pk=project.pk) == expected_search_text(project)
+    participation.delete()
+    assert "RAILWAY COMPANY" not in stored.get(pk=project.pk)
+
+    Project.objects.filter(pk=project.pk).update(summary_en="Reefer trucks", lead_unit=other)
+    assert stored.get(pk=project.pk) == expected_search_text(project)
+    assert "REEFER TRUCKS" in stored.get(pk=project.pk)
+    # A save() of an instance read before writes its stale search text back: recomputed.
+    project.title_zh = "冷链枢纽"
+    project.save()
+    assert stored.get(pk=project.pk) == expected_search_text(project)
+    assert "冷链枢纽" in stored.get(pk=project.pk)
 
 
-def seed_common_term(count: int) -> None:
-    """A term (冷链) in one project title of four and in the names of some partners, so
-    that it is common enough for the list to walk."""
-    rng = random.Random(9)
-    Partner.objects.bulk_create(
-        Partner(
-            name_zh=("北部湾冷链集团" if i % 3 == 0 else "陆海物流公司") + str(i),
-            name_en=f"Partner {i}",
-            kind="enterprise",
-            country_id="CN",
-        )
-        for i in range(12)
-    )
-    partners = list(Partner.objects.all())
+def test_the_search_text_is_kept_by_the_database_only(db):
+    """SQLite keeps none (the search reads the texts there); PostgreSQL fills it even on
+    a write that names other columns only."""
+    project = factories.ProjectFactory(title_en="Dry port")
+    Project.objects.filter(pk=project.pk).update(title_en="Inland dry port")
+    stored = Project.objects.values_list("search_text", flat=True).get(pk=project.pk)
+    if connection.vendor == "postgresql":
+        assert "INLAND DRY PORT" in stored
+    else:
+        assert stored == ""
+
+
+# --- A list page and its count, by each plan --------------------------------------------
+
+
+def seed_mixed(count: int) -> None:
+    """Projects where 冷链 and "cold" are common (one in three), "Vientiane" rare (a
+    partner leading two projects), and single letters and characters in every title."""
+    rng = random.Random(11)
+    hub = factories.PartnerFactory(name_zh="万象物流", name_en="Vientiane Logistics")
+    partners = [factories.PartnerFactory() for _ in range(5)]
     Project.objects.bulk_create(
         Project(
-            code=f"W{i:06d}",
-            title_zh=("冷链" if i % 4 == 0 else "铁路") + f"项目{i}",
-            kind="project" if i % 3 else "activity",
-            lead_unit=rng.choice(partners),
+            code=f"M{i:06d}",
+            title_zh=("冷链" if i % 3 == 0 else "铁路") + f"中心{i}",
+            title_en=("Cold chain" if i % 3 == 0 else "Rail") + f" hub {i}",
+            summary_en="A corridor project" if i % 2 else "",
+            lead_unit=hub if i in (7, 50) else rng.choice(partners),
+            kind="project" if i % 4 else "activity",
         )
         for i in range(count)
     )
@@ -192,37 +224,140 @@ def seed_common_term(count: int) -> None:
         [
             Participation(project_id=pid, partner=rng.choice(partners), role="partner")
             for pid in Project.objects.values_list("pk", flat=True)
-            if rng.random() < 0.5
+            if rng.random() < 0.3
         ],
         ignore_conflicts=True,
     )
 
 
-def test_walked_pages_equal_the_union_pages(on_postgres, api_client, manager, monkeypatch):
-    """The list reads a common term's pages by walking, and they are the very pages the
-    index-served UNION gives, page after page, also with other filters."""
-    seed_common_term(240)
+def expected_codes(query_terms: str, **filters) -> list[str]:
+    found = set(Project.objects.filter(**filters).values_list("pk", flat=True))
+    for word in query_terms.split():
+        found &= plain_substring_ids(word)
+    return list(
+        Project.objects.filter(pk__in=found)
+        .order_by("-created_at", "-pk")
+        .values_list("code", flat=True)
+    )
+
+
+def listed(client, query: str, page_size: int = 25) -> tuple[list[str], list[dict]]:
+    codes, bodies, page = [], [], 1
+    while True:
+        response = client.get(f"/api/v1/projects/?{query}&page_size={page_size}&page={page}")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        bodies.append(body)
+        codes += [row["code"] for row in body["results"]]
+        if not body["next"]:
+            return codes, bodies
+        page += 1
+
+
+QUERIES = [
+    ("冷链", {}),
+    ("cold", {}),
+    ("a", {}),
+    ("中", {}),
+    ("Vientiane", {}),
+    ("万象 hub", {}),
+    ("冷链 cold chain", {}),
+    ("xyz", {}),
+    ("龙", {}),
+    ("zq", {}),
+    ("冷链 blockchain", {}),
+    ("M00000", {}),
+    ("cold", {"kind": "activity"}),
+]
+
+
+@pytest.mark.parametrize(
+    "plan",
+    ["whole probe", "probe and walk", "rare by index", "walk capped"],
+)
+def test_every_plan_lists_the_rows_of_a_plain_substring_match(
+    api_client, manager, monkeypatch, plan
+):
+    """Each plan, forced in turn, pages through exactly the rows a Python substring test
+    finds, newest first (on SQLite: the plain icontains search)."""
+    seed_mixed(90)
+    if plan == "probe and walk":
+        monkeypatch.setattr(search, "PROBE_ROWS", 12)
+        monkeypatch.setattr(search, "RARE_HITS", 1)
+    elif plan == "rare by index":
+        monkeypatch.setattr(search, "PROBE_ROWS", 12)
+        monkeypatch.setattr(search, "RARE_HITS", 1000)
+    elif plan == "walk capped":
+        monkeypatch.setattr(search, "PROBE_ROWS", 12)
+        monkeypatch.setattr(search, "RARE_HITS", 1)
+        monkeypatch.setattr(search, "MAX_WALK", 15)
+    client = api_client(manager)
+    for words, filters in QUERIES:
+        query = f"search={words}" + "".join(f"&{k}={v}" for k, v in filters.items())
+        codes, bodies = listed(client, query)
+        expected = expected_codes(words, **filters)
+        assert codes == expected, (query, plan)
+        first = bodies[0]
+        assert (
+            first["count"] >= len(expected)
+            if first["count_is_estimate"]
+            else (first["count"] == len(expected))
+        ), (query, plan, first["count"])
+
+
+def test_the_count_of_a_common_term_is_an_estimate_marked_as_one(
+    on_postgres, api_client, manager, monkeypatch
+):
+    seed_mixed(90)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_project")  # the planner's size of the pool
+    monkeypatch.setattr(search, "PROBE_ROWS", 30)
     client = api_client(manager)
 
-    def pages(query: str) -> tuple[list[list[str]], list[str]]:
-        codes, statements, page = [], [], 1
-        while True:
-            with CaptureQueriesContext(connection) as queries:
-                body = client.get(f"/api/v1/projects/?{query}&page_size=20&page={page}").json()
-            statements += [q["sql"] for q in queries.captured_queries]
-            codes.append([row["code"] for row in body["results"]])
-            if not body["next"]:
-                return codes, statements
-            page += 1
+    def first_page(query):
+        body = client.get(f"/api/v1/projects/?{query}&page_size=5").json()
+        return body["count"], body["count_is_estimate"], [row["code"] for row in body["results"]]
 
-    for query in ("search=冷链", "search=冷链 集团", "search=冷链&kind=project"):
-        monkeypatch.setattr(
-            search, "pool_estimate", lambda using="default": Project.objects.count()
-        )
-        walked, statements = pages(query)
-        assert any("OFFSET 0" in sql for sql in statements), query  # the walk was used
-        monkeypatch.setattr(search, "should_walk", lambda **kwargs: False)
-        union, statements = pages(query)
-        assert not any("OFFSET 0" in sql for sql in statements)
-        assert walked == union and sum(map(len, walked)) > 20, query
-        monkeypatch.undo()
+    # Common: a page among the newest 30, the count their share of the pool.
+    count, estimate, codes = first_page("search=冷链")
+    assert estimate and codes == expected_codes("冷链")[:5]
+    assert 10 <= count <= 90
+    # Rare, or matching nothing: counted exactly.
+    assert first_page("search=Vientiane")[:2] == (2, False)
+    assert first_page("search=blockchain") == (0, False, [])
+    assert first_page("search=龙 冷链") == (0, False, [])
+    # The whole filtered pool within the probe: exact, even for a common term.
+    count, estimate, codes = first_page("search=cold&kind=activity")
+    assert (count, estimate) == (len(expected_codes("cold", kind="activity")), False)
+    # Without a search, the count is exact and says so.
+    assert first_page("kind=activity")[1] is False
+
+
+def test_the_count_is_never_an_estimate_on_sqlite(api_client, manager, monkeypatch):
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite's plain search")
+    seed_mixed(40)
+    monkeypatch.setattr(search, "PROBE_ROWS", 5)
+    body = api_client(manager).get("/api/v1/projects/?search=冷链").json()
+    assert (body["count"], body["count_is_estimate"]) == (len(expected_codes("冷链")), False)
+
+
+def test_the_page_schema_documents_the_estimate(api_client, manager):
+    schema = api_client(manager).get("/api/schema/?format=json").json()
+    page = schema["components"]["schemas"]["PaginatedProjectList"]
+    assert page["properties"]["count_is_estimate"]["type"] == "boolean"
+    assert "count_is_estimate" in page["required"]
+
+
+def test_a_rare_search_reads_a_bounded_number_of_statements(
+    on_postgres, api_client, manager, monkeypatch
+):
+    """Probe, then the rare rows by index: no count(*) over the searched projects."""
+    seed_mixed(60)
+    monkeypatch.setattr(search, "PROBE_ROWS", 20)
+    client = api_client(manager)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/projects/?search=Vientiane").json()
+    assert body["count"] == 2
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert not any("search_text" in sql for sql in counts), counts

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from partners.models import Partner
-from projects.api.search import walk_condition
 from projects.models import Project, ProjectCountry, Status
 from registry import freshness
 from registry.models import Sector, TableVersion
@@ -278,26 +277,6 @@ def test_reference_filters_are_looked_up_once_per_version(
     Sector.objects.filter(code="logistics").update(name_en="Logistics and transport")
     response, lookups = fetch("sector=logistics")
     assert response.json()["count"] == 2 and len(lookups) == 1
-
-
-def test_a_searchs_partners_are_found_once_per_version(on_postgres):
-    partner = factories.PartnerFactory(country_id="LA", name_en="Vientiane Cold Chain")
-    project = factories.ProjectFactory(lead_unit=partner, title_en="Rail", summary_en="")
-
-    def walked(term):
-        with CaptureQueriesContext(connection) as queries:
-            condition = walk_condition(term)
-        partner_queries = [
-            q for q in queries.captured_queries if 'FROM "partners_partner"' in q["sql"]
-        ]
-        return set(Project.objects.filter(condition)), len(partner_queries)
-
-    assert walked("cold") == ({project}, 1)
-    assert walked("cold") == ({project}, 0)  # the partners' ids from the cache
-    factories.ProjectFactory(lead_unit=partner, title_en="Port", summary_en="")
-    assert walked("cold")[1] == 0  # a project write keeps them
-    Partner.objects.filter(pk=partner.pk).update(name_en="Vientiane Dry Port")
-    assert walked("cold") == (set(), 1)
 
 
 def test_search_counts_are_kept_apart_and_follow_changes(

@@ -189,8 +189,8 @@ class ProjectFilter(FilterSet):
             return queryset.filter(pk__in=overdue_ids)
         return queryset.exclude(pk__in=overdue_ids)
 
-    # The projects as filtered before the search, and its text: the list may read a page
-    # of a common term by walking them newest first (`search.should_walk`).
+    # The projects as filtered before the search, and its text: the list reads its pages
+    # and count by the search's own plan (`search.SearchPlan`).
     before_search = None
     search_text = ""
 

@@ -249,9 +249,11 @@ class ProjectListing:
         rows.sort(key=lambda row: position[row["id"]])
         return rows
 
-    def counted_values(self, projects, walk: search.SearchWalk | None = None) -> "CountedValues":
+    def counted_values(
+        self, projects, search_plan: search.SearchPlan | None = None
+    ) -> "CountedValues":
         """The pages for the numbered paginator."""
-        return CountedValues(self, projects, walk)
+        return CountedValues(self, projects, search_plan)
 
     def render(self, page: list[Row], context: dict) -> list[dict]:
         """The page's projects as the serializer renders them, in the page's order."""
@@ -426,14 +428,17 @@ class CountedValues:
     A page is two statements: the page's ids (the filtered, ordered projects, nothing
     joined), then their columns by id (`ProjectListing.rows_by_id`, compiled once). In
     one statement, a broad search joined the lead unit and tag names of all 17,000
-    matches before picking the newest 50. With `walk` (a search), a page of a common
-    term is read off the newest-first index, the search checked row by row, when the
-    count says that is short (`search.should_walk`)."""
+    matches before picking the newest 50. With `search` (a search in the default order,
+    on PostgreSQL), the search's own plan reads the page's ids and the count
+    (`search.SearchPlan`): for a common term the count is an estimate
+    (`count_is_estimate`)."""
 
-    def __init__(self, listing: "ProjectListing", projects, walk: search.SearchWalk | None = None):
+    def __init__(
+        self, listing: "ProjectListing", projects, search_plan: search.SearchPlan | None = None
+    ):
         self.listing = listing
         self.projects = projects
-        self.walk = walk
+        self.search_plan = search_plan
 
     @property
     def ordered(self) -> bool:
@@ -449,6 +454,8 @@ class CountedValues:
 
     @functools.cached_property
     def _counted(self) -> counting.Count:
+        if self.search_plan is not None:
+            return counting.Count(self.search_plan.count, self.search_plan.count_is_estimate)
         if self._ids_statement is None:
             return counting.Count(0)
         return counting.count_rows(self.projects)
@@ -467,14 +474,8 @@ class CountedValues:
 
     def page_ids(self, page: slice) -> list[int]:
         start = page.start or 0
-        if self.walk is not None and search.should_walk(
-            offset=start,
-            page_size=page.stop - start,
-            matches=self._count,
-            pool=lambda: search.pool_estimate(self.projects.db),
-            using=self.projects.db,
-        ):
-            return list(self.walk.projects().values_list("pk", flat=True)[page])
+        if self.search_plan is not None:
+            return self.search_plan.page_ids(start, page.stop)
         if self._ids_statement is None:
             return []
         sql, params = self._ids_statement

@@ -1,158 +1,324 @@
 """Substring search over projects: code, titles and summaries (zh/en), and the names
 (zh/en) of the lead unit and the participating partners.
 
-Each whitespace-separated term must occur (case-insensitively) in one of those texts.
-On PostgreSQL a term of two or more characters is first narrowed by the bigram GIN
-indexes created in `registry/migrations/0003_chinese_search_indexes.py` and then checked
-exactly with UPPER(...) LIKE, so the result equals a plain substring match; one-character
-terms are matched by LIKE alone. Elsewhere (SQLite) the search is plain icontains.
+Each whitespace-separated term must occur (case-insensitively) in one of those texts. On
+PostgreSQL every project carries them in one upper-cased column, `Project.search_text`,
+kept by triggers (`projects/migrations/0017_project_search_text`); a term never holds a
+line break, so "the term occurs in one of the texts" is exactly
+`search_text LIKE UPPER('%term%')`: one LIKE on a stored column per row, the same rows
+as a plain substring match. Elsewhere (SQLite) the search is plain icontains over the
+texts and the partners' names.
+
+A page of the list has a bounded plan for any term (`SearchPlan`): the newest rows are
+probed term by term first. A common term (a page among them, or within a short walk) is
+read off the newest-first index, its count estimated and marked as such; a rare one is
+found through an index (`_narrowing`) and counted exactly.
 """
 
-from collections.abc import Callable
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connections
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, TextField
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Upper
+from django.db.models.lookups import Contains as LikeContains
 
-from partners.search import matching_partners
 from projects.models import Participation, Project
 from registry import freshness
-from registry.search import indexed as _indexed
-from registry.search import search_terms as search_terms
-from registry.search import substring as _substring
+from registry.search import Contains, search_terms, substring
 
 PROJECT_FIELDS = ("code", "title_zh", "title_en", "summary_zh", "summary_en")
+PARTNER_NAMES = ("name_zh", "name_en")
+NEWEST_FIRST = ("-created_at", "-pk")
 
 
-def _project_document():
-    # Must match the indexed expression exactly.
-    return Func(
-        *[F(name) for name in PROJECT_FIELDS],
-        function="registry_project_bigrams",
-        output_field=TextField(),
+class _UpperContains(LikeContains):
+    """`search_text LIKE UPPER('%term%')`: the column is upper-cased already, the term is
+    upper-cased by the database as icontains does (so the two agree on every character)
+    and escaped by Django's pattern lookup. pg_trgm's index serves it as it stands."""
+
+    def get_rhs_op(self, connection, rhs):
+        return f"LIKE UPPER({rhs})"
+
+
+def _in_search_text(term: str) -> Q:
+    return Q(_UpperContains(F("search_text"), term))
+
+
+def _in_texts(term: str) -> Q:
+    """The term in the project's texts or its partners' names, read from the tables
+    themselves (SQLite, and databases whose `search_text` is not kept)."""
+    partners = Q()
+    for name in PARTNER_NAMES:
+        partners |= Q(**{f"partner__{name}__icontains": term})
+    return (
+        substring(PROJECT_FIELDS, term)
+        | substring(PARTNER_NAMES, term, prefix="lead_unit__")
+        | Q(Exists(Participation.objects.filter(partners, project_id=OuterRef("pk"))))
     )
 
 
-def project_ids_matching(term: str) -> QuerySet:
-    """Ids of projects whose own texts or whose partners' names contain `term`.
-
-    A UNION of three index-served parts rather than one OR across tables: the planner
-    cannot combine an OR spanning joins into bitmap index scans, but it can take each
-    part from its index and join the (small) union to the projects by primary key."""
-    partner_ids = matching_partners(term).values("pk")
-    own = Project.objects.filter(
-        _indexed(_project_document(), term), _substring(PROJECT_FIELDS, term)
-    ).values("pk")
-    led = Project.objects.filter(lead_unit_id__in=partner_ids).values("pk")
-    taking_part = Participation.objects.filter(partner_id__in=partner_ids).values("project_id")
-    return own.union(led, taking_part)
+def term_condition(term: str, using: str = "default") -> Q:
+    """The rows where `term` occurs: exact, checked row by row."""
+    if connections[using].vendor == "postgresql":
+        return _in_search_text(term)
+    return _in_texts(term)
 
 
 def search_projects(queryset: QuerySet, text: str) -> QuerySet:
+    """The projects of `queryset` in which every term of `text` occurs (the planner picks
+    the index; the list reads pages through `SearchPlan`)."""
     for term in search_terms(text):
-        queryset = queryset.filter(pk__in=project_ids_matching(term))
+        queryset = queryset.filter(term_condition(term, queryset.db))
     return queryset
 
 
-# --- Reading a page off the newest-first index ---------------------------------------------
-#
-# A common term (冷链 is in one project of six) matches thousands of projects. The
-# index-served UNION above finds them all before the newest 50 can be picked: 17,000
-# matches cost ~60 ms to collect and sort on 100,000 projects, whatever the page. Walking
-# the projects newest first and checking each one finds a page after ~50 / density rows
-# (~300 here, a few ms), but for a rare term it would read the whole table. So the list
-# walks only when the exact count (known, and cached, before the page is read) says the
-# walk is short: `walk_length`.
+# --- Index-served narrowing, for a rare term -------------------------------------------------
 
-# At most this many rows checked one by one for a page; beyond it the UNION is cheaper.
-MAX_WALK = 2000
+# pg_trgm extracts trigrams from runs of letters and digits: a term with a run of three
+# is served by the trigram index; shorter ones are not.
+_TRIGRAM_RUN = re.compile(r"[^\W_]{3}")
 
 
-class _ExistsPerRow(Exists):
-    """EXISTS checked for each row that reaches it. PostgreSQL would otherwise turn it
-    into a hashed subplan, building the set of all matching rows first: the very cost
-    the walk avoids. `OFFSET 0` keeps it a plain correlated subquery."""
-
-    template = "EXISTS(%(subquery)s OFFSET 0)"
-
-
-def walk_length(*, offset: int, page_size: int, matches: int, pool: int) -> float:
-    """Expected rows read newest-first before the page is complete."""
-    return (offset + page_size) * pool / matches if matches else float("inf")
+def _characters():
+    # Must match `project_search_text_characters` (`projects/0018`) exactly.
+    return Func(
+        F("search_text"),
+        Value(None, output_field=TextField()),
+        function="string_to_array",
+        output_field=ArrayField(TextField()),
+    )
 
 
-def pool_estimate(using: str = "default") -> int:
-    """The planner's estimate of the number of projects: enough to choose a plan by."""
-
-    def read():
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-                [Project._meta.db_table],
-            )
-            row = cursor.fetchone()
-        return max(int(row[0]), 0) if row else 0
-
-    return freshness.remember(("pool-estimate",), read, using=using)
-
-
-def should_walk(
-    *, offset: int, page_size: int, matches: int, pool: Callable[[], int], using: str = "default"
-) -> bool:
-    """Whether to read the page by walking; `pool()` gives the number of projects."""
-    if connections[using].vendor != "postgresql" or not matches:
-        return False
-    size = pool()
-    if size <= 0:  # never analysed: no estimate to go by
-        return False
-    length = walk_length(offset=offset, page_size=page_size, matches=matches, pool=size)
-    return length <= min(MAX_WALK, matches)
-
-
-def walk_condition(text: str) -> Q:
-    """The search as a condition each project row is checked against (no text index):
-    its own texts, its lead unit or a participation among the matching partners, whose
-    ids are read first (one small, index-served query)."""
-    condition = Q()
-    for term in search_terms(text):
-        partners = matching_partners(term)
-        partner_ids = freshness.remember(
-            ("matching-partners", term),
-            lambda partners=partners: list(partners.values_list("pk", flat=True)),
-            using=partners.db,
-            tables=[partners.model._meta.db_table],
+def _narrowing(term: str) -> Q:
+    """A condition an index answers for `term`, true of every project where it occurs:
+    trigrams for a run of three letters or digits; otherwise the characters' index,
+    holding all the term's characters (exact for one character)."""
+    if _TRIGRAM_RUN.search(term):
+        return _in_search_text(term)
+    return Q(
+        Contains(
+            _characters(),
+            Func(Upper(Value(term)), Value(None, output_field=TextField()),
+                 function="string_to_array", output_field=ArrayField(TextField())),
         )
-        term_condition = _substring(PROJECT_FIELDS, term)
-        if partner_ids:
-            term_condition |= Q(lead_unit_id__in=partner_ids) | Q(
-                _ExistsPerRow(
-                    Participation.objects.filter(
-                        project_id=OuterRef("pk"), partner_id__in=partner_ids
-                    )
-                )
-            )
-        condition &= term_condition
-    return condition
+    )  # fmt: skip
 
 
-class SearchWalk:
-    """A search of the list that may be read by walking (`listing.CountedValues`): the
-    projects as filtered before the search, and its text."""
+def _narrowing_rank(term: str) -> int:
+    """Among terms equally rare in the probe, the one whose index is sharpest drives."""
+    if _TRIGRAM_RUN.search(term):
+        return 0
+    return 1 if len(term) == 1 else 2
 
-    # In the count's cache key: a change to what a search matches must not meet counts
-    # of the old meaning (a shared cache outlives a deploy).
-    VERSION = 1
+
+# --- The plan of a list page ------------------------------------------------------------------
+
+# The newest rows of the filtered projects checked term by term before anything else.
+PROBE_ROWS = 1000
+# Fewer matches among them than this: the term is rare (under 1%), found by index.
+RARE_HITS = 10
+# A walk for a page reads at most this many rows newest first.
+MAX_WALK = 10_000
+# The page size the choice between walk and index is made for (the count comes before
+# the page is known).
+TYPICAL_PAGE = 50
+# The count's estimate counts at most this many projects created since the probe's
+# oldest row.
+WINDOW_LIMIT = 50_000
+# Rare matches are listed (and counted exactly) up to this many.
+EXACT_LIMIT = 10_000
+
+
+@dataclass
+class Probe:
+    examined: int
+    hits_per_term: list[int]
+    ids: list[int]  # of the rows matching every term, newest first
+    oldest: object = None  # the creation time of the last row read
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether the probe read every filtered project (then it is the whole answer)."""
+        return self.examined < PROBE_ROWS
+
+    @property
+    def density(self) -> float:
+        return len(self.ids) / self.examined if self.examined else 0.0
+
+
+def estimated_rows(queryset: QuerySet) -> int:
+    """The planner's estimate of the rows of `queryset` (EXPLAIN, nothing run)."""
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class SearchPlan:
+    """How a page of searched projects (default order) is read and counted.
+
+    1. The probe: the newest `PROBE_ROWS` filtered projects, each term checked on each
+       (one statement, a few ms).
+    2. Common (at least `RARE_HITS` rows match every term, 1%; or fewer, when a page
+       takes a shorter walk than the rarest term has matches): a page is read off the
+       newest-first index, checking the terms row by row: from the probe itself, or a
+       walk of at most `MAX_WALK` rows; the count is the probe's share of an estimate
+       of the filtered projects (`pool`), marked as an estimate.
+    3. Rare: the rarest term in the probe drives an index (`_narrowing`), the other
+       terms are checked on its rows; up to `EXACT_LIMIT` rows are listed and counted
+       exactly.
+    If the probe read every filtered project, it is the answer, exact.
+    """
 
     def __init__(self, before_search: QuerySet, text: str):
         self.before_search = before_search
-        self.text = text
+        self.terms = search_terms(text)
+        self.using = before_search.db
 
-    def projects(self) -> QuerySet:
-        """The filtered projects with the search checked row by row."""
-        return self.before_search.filter(walk_condition(self.text))
+    def _matching(self, terms) -> Q:
+        condition = Q()
+        for term in terms:
+            condition &= term_condition(term, self.using)
+        return condition
 
-    def count_key(self) -> tuple | None:
-        """What identifies the count of the searched projects (None: they can be none):
-        the SQL of the projects before the search and the text. The searched query's own
-        SQL, a union per term, took the ORM some 3 ms more to compile, only for the key."""
-        before = freshness.statement(self.before_search.values_list("pk", flat=True))
-        return None if before is None else ("search", self.VERSION, *before, self.text)
+    @cached_property
+    def probe(self) -> Probe:
+        flags = {
+            f"term_{index}": ExpressionWrapper(
+                term_condition(term, self.using), output_field=BooleanField()
+            )
+            for index, term in enumerate(self.terms)
+        }
+        rows = list(
+            self.before_search.order_by(*NEWEST_FIRST)
+            .annotate(**flags)
+            .values_list("created_at", "pk", *flags)[:PROBE_ROWS]
+        )
+        hits = [sum(1 for row in rows if row[index]) for index in range(2, len(flags) + 2)]
+        return Probe(
+            len(rows),
+            hits,
+            [row[1] for row in rows if all(row[2:])],
+            rows[-1][0] if rows else None,
+        )
+
+    @cached_property
+    def common(self) -> bool:
+        """Whether pages are read by walking newest first (else through an index). Below
+        `RARE_HITS`, a search some rows of the probe match is walked when a page takes
+        fewer rows than its rarest term has matches (two common terms rarely together:
+        中老铁路 冷链)."""
+        probe = self.probe
+        if probe.exhausted or len(probe.ids) >= RARE_HITS:
+            return True
+        if not probe.ids:
+            return False
+        walk = TYPICAL_PAGE / probe.density
+        driver = min(probe.hits_per_term) / probe.examined * self.pool
+        # A row the index gives costs more than a walked one: its heap page is fetched
+        # whatever the other terms say, and all of them are sorted (x2 on the bench).
+        return walk <= min(MAX_WALK, 2 * driver)
+
+    @cached_property
+    def pool(self) -> int:
+        """An estimate of the number of filtered projects. The probe read the newest
+        `PROBE_ROWS` of them: their share among all projects created since the oldest
+        of them, times the planner's size of the table. (The planner's own estimate of
+        the filtered query missed threefold for a country group: 28,901 for 83,961.) When that
+        window holds more than `WINDOW_LIMIT` projects (a narrow filter), the planner's
+        estimate."""
+        probe = self.probe
+        if probe.oldest is not None:
+            projects = Project.objects.using(self.using).order_by()
+            window = projects.filter(created_at__gte=probe.oldest)[:WINDOW_LIMIT].count()
+            if 0 < window < WINDOW_LIMIT:
+                return round(probe.examined * max(estimated_rows(projects), window) / window)
+        return estimated_rows(self.before_search)
+
+    @property
+    def count_is_estimate(self) -> bool:
+        if self.probe.exhausted:
+            return False
+        return self.common or len(self.rare_ids) > EXACT_LIMIT
+
+    @cached_property
+    def count(self) -> int:
+        probe = self.probe
+        if probe.exhausted:
+            return len(probe.ids)
+        if not self.common and len(self.rare_ids) <= EXACT_LIMIT:
+            return len(self.rare_ids)
+        return max(round(probe.density * self.pool), len(probe.ids) + 1, len(self.rare_ids))
+
+    def searched(self) -> QuerySet:
+        return self.before_search.filter(self._matching(self.terms)).order_by(*NEWEST_FIRST)
+
+    @cached_property
+    def rare_ids(self) -> list[int]:
+        """The ids of a rare search, newest first, up to one more than `EXACT_LIMIT`:
+        the rarest term's index narrows, every term is checked on what it gives."""
+        if self.common:
+            return []
+        hits = self.probe.hits_per_term
+        driver = min(
+            range(len(self.terms)), key=lambda i: (hits[i], _narrowing_rank(self.terms[i]))
+        )
+        narrowed = Project.objects.using(self.using).filter(_narrowing(self.terms[driver]))
+        return list(
+            self.searched()
+            .filter(pk__in=narrowed.values("pk"))
+            .values_list("pk", flat=True)[: EXACT_LIMIT + 1]
+        )
+
+    def page_ids(self, start: int, stop: int) -> list[int]:
+        probe = self.probe
+        if probe.exhausted or len(probe.ids) >= stop:
+            return probe.ids[start:stop]
+        if not self.common:
+            if stop <= EXACT_LIMIT:
+                return self.rare_ids[start:stop]
+            return list(self.searched().values_list("pk", flat=True)[start:stop])
+        return self._walk(start, stop)
+
+    def _walk(self, start: int, stop: int) -> list[int]:
+        """A page of a common search read off the newest-first index, the terms checked
+        row by row on at most `MAX_WALK` rows; past them (a deep page), the planner's
+        own plan for the page.
+
+        The cap is a LIMIT inside, the page a LIMIT outside: the outer query pulls rows
+        until it has the page, so a walk stops as soon as it has one. Django has no
+        subquery in FROM, so the statement is put around the compiled inner query; the
+        subquery's order reaches the outer rows (a scan of it with a filter keeps it)."""
+        walk = (
+            self.before_search.order_by(*NEWEST_FIRST)
+            .annotate(
+                matched=ExpressionWrapper(self._matching(self.terms), output_field=BooleanField())
+            )
+            .values_list("pk", "matched")[:MAX_WALK]
+        )
+        statement = freshness.statement(walk)
+        if statement is None:
+            return []
+        sql, params = statement
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM ({sql}) AS walk (id, matched) WHERE matched LIMIT %s",
+                (*params, stop),
+            )
+            walked = [pk for (pk,) in cursor.fetchall()]
+        if len(walked) >= stop:
+            return walked[start:stop]
+        return list(self.searched().values_list("pk", flat=True)[start:stop])

@@ -8,6 +8,7 @@ that does the write (`projects.services`), passing the expected version so a rac
 refused under the row lock (412).
 """
 
+from django.db import connections
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -299,18 +300,21 @@ class ProjectViewSet(
     def list(self, request, *args, **kwargs):
         projects = self.filter_queryset(self.get_queryset())
         project_listing = self.project_listing()
-        pages = project_listing.counted_values(projects, walk=self.search_walk())
+        pages = project_listing.counted_values(projects, search_plan=self.search_plan())
         return self.rendered_page(project_listing, pages)
 
-    def search_walk(self) -> search.SearchWalk | None:
-        """With a search and the default order: the search, for `listing.CountedValues`
-        to read a page of a common term off the newest-first index (`search.should_walk`)
-        and to key its count."""
+    def search_plan(self) -> search.SearchPlan | None:
+        """With a search in the default order, on PostgreSQL: the plan that reads its
+        pages and count within bounds for any term (`search.SearchPlan`)."""
         filterset = getattr(self, "filterset", None)
         before_search = getattr(filterset, "before_search", None)
-        if before_search is None or "ordering" in self.request.query_params:
+        if (
+            before_search is None
+            or "ordering" in self.request.query_params
+            or connections[before_search.db].vendor != "postgresql"
+        ):
             return None
-        return search.SearchWalk(before_search, filterset.search_text)
+        return search.SearchPlan(before_search, filterset.search_text)
 
     def retrieve(self, request, *args, **kwargs):
         check_query_parameters(request, ())
