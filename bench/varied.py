@@ -1007,7 +1007,9 @@ def _find(results: dict, cache: str, mode: str) -> dict | None:
     return next((r for r in results["runs"] if r["cache"] == cache and r["mode"] == mode), None)
 
 
-STATUS_NAMES = {"0": "no answer", "404": "404 (page past the end)"}
+# gunicorn answers 500 itself when its worker timeout aborts a request (SystemExit in the
+# worker; `bench/results/gunicorn.log` tells it from an error of the app).
+STATUS_NAMES = {"0": "no answer", "404": "404 (page past the end)", "500": "500"}
 
 
 def render(results: dict) -> str:
