@@ -303,8 +303,25 @@ def search_text(rng: random.Random, chinese: list[str], english: list[str]) -> s
 # --- Paths per class ---------------------------------------------------------------------
 
 
+# Ranges whose two ends may come from two filters' values: the lower end first.
+RANGES = [
+    ("period_start", "period_end"),
+    ("value_min", "value_max"),
+    ("planned_start_after", "planned_start_before"),
+    ("planned_end_after", "planned_end_before"),
+    ("created_after", "created_before"),
+]
+
+
 def _query(params: dict) -> str:
+    for low, high in RANGES:
+        if low in params and high in params and _key(params[high]) < _key(params[low]):
+            params[low], params[high] = params[high], params[low]
     return urllib.parse.urlencode(params)
+
+
+def _key(value: str):
+    return float(value) if value.replace(".", "", 1).isdigit() else value
 
 
 def _distinct(make, wanted: int, tries: int | None = None) -> list[str]:
@@ -1007,7 +1024,9 @@ def _find(results: dict, cache: str, mode: str) -> dict | None:
     return next((r for r in results["runs"] if r["cache"] == cache and r["mode"] == mode), None)
 
 
-STATUS_NAMES = {"0": "no answer", "404": "404 (page past the end)"}
+# gunicorn answers 500 itself when its worker timeout aborts a request (SystemExit in the
+# worker; `bench/results/gunicorn.log` tells it from an error of the app).
+STATUS_NAMES = {"0": "no answer", "404": "404 (page past the end)", "500": "500"}
 
 
 def render(results: dict) -> str:
@@ -1074,7 +1093,15 @@ def render(results: dict) -> str:
         quiet = _find(results, cache, "quiet") or {}
         base = quiet.get("baseline", {})
         listing = quiet.get("classes", {}).get("list", {})
-        if base.get("n") and listing.get("n"):
+        failed = sum(v for k, v in base.get("statuses", {}).items() if k != "200")
+        if base.get("n") and listing.get("n") and failed:
+            tag = "" if cache == "n/a" else f" (cache {cache})"
+            lines.append(
+                f"- Default ModelViewSet{tag}: {failed} of {base['n']} pages of 50 not answered "
+                f"within the worker timeout ({settings['gunicorn_timeout']} s): no ratio; the "
+                f"list's p50 {_ms(listing['p50'])} ms."
+            )
+        elif base.get("n") and listing.get("n"):
             tag = "" if cache == "n/a" else f" (cache {cache})"
             lines.append(
                 f"- Default ModelViewSet{tag}, {base['n']} pages of 50: p50 "
