@@ -127,7 +127,7 @@ class DatabaseBusyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        budget = timeouts.start_request()
+        budget = timeouts.start_request(request)
         try:
             response = self.get_response(request)
         except BaseException:

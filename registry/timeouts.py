@@ -118,10 +118,18 @@ def _budget_for_new_connection(sender, connection, **kwargs):
         _give(connection, budget)
 
 
-def start_request() -> RequestBudget | None:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def start_request(request) -> RequestBudget | None:
     """Give the limit to the connections open now and to those opened until the request
-    ends; None when the limit is off."""
-    seconds = settings.REGISTRY_STATEMENT_TIMEOUT
+    ends; None when the limit is off. Writes have a limit of their own
+    (REGISTRY_WRITE_STATEMENT_TIMEOUT): stopping one loses the user's change."""
+    seconds = (
+        settings.REGISTRY_STATEMENT_TIMEOUT
+        if request.method in SAFE_METHODS
+        else settings.REGISTRY_WRITE_STATEMENT_TIMEOUT
+    )
     if not seconds or seconds <= 0:
         return None
     budget = RequestBudget(seconds)

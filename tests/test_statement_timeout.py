@@ -141,6 +141,21 @@ def test_the_limit_applies_as_set_and_zero_turns_it_off(
     assert response.status_code == status, response.content
 
 
+@pytest.mark.parametrize(("write_budget", "status"), [(30, 200), (TINY_BUDGET, 503)])
+def test_writes_have_a_limit_of_their_own(
+    api_client, officer, project, slow_reads, settings, write_budget, status
+):
+    settings.REGISTRY_STATEMENT_TIMEOUT = TINY_BUDGET
+    settings.REGISTRY_WRITE_STATEMENT_TIMEOUT = write_budget
+    slow_reads(0.5)
+    response = api_client(officer).patch(
+        f"{API_LIST}{project.code}/",
+        {"title_en": "Changed"},
+        HTTP_IF_MATCH=f'"{project.code}-v{project.version}"',
+    )
+    assert response.status_code == status, response.content
+
+
 def test_after_the_request_the_connection_runs_long_statements_again(
     client, bearer, slow_reads, settings
 ):
