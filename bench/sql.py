@@ -85,7 +85,7 @@ FROM projects_project p JOIN partners_partner lu ON lu.id = p.lead_unit_id
 WHERE p.code = %(code)s
 """
 
-# The figures of `/api/v1/stats/summary/` (`projects.stats.summary`) in one statement:
+# The figures of `/api/v1/stats/summary/` (`projects.reporting.stats.summary`) in one statement:
 # projects and value per currency overall, by status, by kind and by lead unit; by
 # top-level sector, country and country group the projects touching each (a project
 # counted once per key), their weight (project-equivalents) and the value attributed by

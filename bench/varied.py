@@ -104,9 +104,9 @@ def load_reference() -> Reference:
 
     from bench import seed
     from partners.models import Partner
-    from projects import stats
     from projects.api.filters import ProjectFilter
     from projects.models import Kind, Participation, Project, RiskLevel, Status
+    from projects.reporting import stats
     from registry.models import Country, CountryGroup, Sector
 
     bounds = Project.objects.aggregate(

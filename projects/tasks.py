@@ -17,9 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from projects import exports, iati
 from projects.importing.projects import import_projects
 from projects.models import Project
+from projects.reporting import exports, iati
 from registry.importing.jobs import import_work
 from registry.jobs.files import job_storage, new_file_name
 from registry.jobs.running import JobError, run_job, start_job

@@ -1,6 +1,6 @@
 """Spreadsheet import in the admin, for any kind of import: upload, dry-run preview,
 confirm. The apps say what is imported and by whom by subclassing `ImportAdminViews`
-(`projects.admin_import.ImportAdminMixin`, `partners.admin_import.PartnerImportAdminMixin`),
+(`projects.admin.importing.ImportAdminMixin`, `partners.admin_import.PartnerImportAdminMixin`),
 which add, under the model's admin URL:
 
     import/                   upload form; a POST runs the dry run and shows the preview

@@ -4,9 +4,9 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from partners.portal.urls import urlpatterns as portal_account_urls
-from projects.dashboard import admin_dashboard_view
 from projects.notifications.views import notifications_view
 from projects.portal.urls import urlpatterns as portal_project_urls
+from projects.reporting.dashboard import admin_dashboard_view
 from registry.api.fallback import api_not_found, server_error
 from registry.api.schema import SchemaView
 from registry.health import health, ready
@@ -29,7 +29,7 @@ urlpatterns = [
     # password reset, tokens, webhooks: partners/portal) under one namespace.
     path("portal/", include((portal_project_urls + portal_account_urls, "portal"))),
     path("api/v1/", include("registry.api.urls", namespace="api")),
-    path("api/v1/", include("projects.reports_urls")),
+    path("api/v1/", include("projects.reporting.urls")),
     path("api/v1/jobs/", include("registry.jobs.urls")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from projects import workflow
-from projects.admin_display import amount_html, share_text, short_amount
+from projects.admin.display import amount_html, share_text, short_amount
 from projects.models import Review
 from tests import factories
 

@@ -1,7 +1,7 @@
 """The workflow in the admin: buttons, confirmation pages, bulk transitions, the screening
 queue, the history on the project page, and the records nobody may delete.
 
-Tests marked by the `project_admin` fixture need `projects.admin.ProjectAdmin` (which
+Tests marked by the `project_admin` fixture need `projects.admin.project.ProjectAdmin` (which
 mixes in `WorkflowAdminMixin`) to be registered; they skip where it is not."""
 
 import datetime
@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-import projects.admin_workflow  # noqa: F401  (registers the review, decision… admins)
+import projects.admin.workflow  # noqa: F401  (registers the review, decision… admins)
 from projects import services, workflow
 from projects.models import Project, Review, Status, StatusChange, SupportDecision
 from registry.roles import REVIEWER
@@ -34,7 +34,7 @@ def client():
 @pytest.fixture
 def project_admin():
     """The workflow parts are mixed into the registered project admin."""
-    from projects.admin_workflow import WorkflowAdminMixin
+    from projects.admin.workflow import WorkflowAdminMixin
 
     assert isinstance(admin.site._registry[Project], WorkflowAdminMixin)
 

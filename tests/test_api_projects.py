@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from partners.models import Partner
-from projects import exports, services
+from projects import services
 from projects.api import listing
 from projects.models import Project
+from projects.reporting import exports
 from registry.models import Sector
 from tests import factories
 from tests.conftest import make_user
@@ -685,7 +686,7 @@ def test_export_wiring(api_client, manager, partner_user, pool, monkeypatch):
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 def test_export_files(api_client, manager, pool, file_format):
-    """Needs projects/exports.py (another branch)."""
+    """Needs projects/reporting/exports.py (another branch)."""
     response = api_client(manager).get(f"{API}/projects/export/?format={file_format}&kind=project")
     assert response.status_code == 200
     content = b"".join(response.streaming_content) if response.streaming else response.content

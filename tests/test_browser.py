@@ -31,7 +31,7 @@ SCREENSHOT = Path(django_settings.BASE_DIR) / "test-output" / "dashboard.png"
 
 @pytest.fixture
 def project_changelist():
-    """The project changelist the bars link to. projects.admin registers the real one;
+    """The project changelist the bars link to. projects.admin.project registers the real one;
     until it exists a bare ModelAdmin stands in (status__exact is a local field, which
     any ModelAdmin accepts)."""
     import registry.urls

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from projects import dashboard
 from projects.models import StatusChange
+from projects.reporting import charts, dashboard
 from tests import factories
 from tests.conftest import make_user
 
@@ -148,26 +148,26 @@ def test_query_count_does_not_grow_with_the_pool(client, manager, units):
 
 def test_bar_chart_scales_to_the_largest_value():
     bars = [
-        dashboard.Bar("a", 10, "10", "/a"),
-        dashboard.Bar("b", 5, "5", "/b"),
-        dashboard.Bar("c", 0, "0", "/c"),
+        charts.Bar("a", 10, "10", "/a"),
+        charts.Bar("b", 5, "5", "/b"),
+        charts.Bar("c", 0, "0", "/c"),
     ]
-    chart = dashboard.bar_chart(bars, width=560, label_width=190)
+    chart = charts.bar_chart(bars, width=560, label_width=190)
     plot = 560 - 190 - 70
     assert [row["length"] for row in chart["rows"]] == [plot, plot / 2, 0]
     assert chart["height"] == 3 * 28
 
 
 def test_gauge_marks_a_share_below_its_target():
-    below = dashboard.gauge("p2p", 0.15, target=0.2)
+    below = charts.gauge("p2p", 0.15, target=0.2)
     assert below["below_target"] and below["display"] == "15.0%"
     assert below["target_x"] == 72.0
-    assert not dashboard.gauge("p2p", 0.25, target=0.2)["below_target"]
-    assert dashboard.gauge("none", None)["display"] == "-"
+    assert not charts.gauge("p2p", 0.25, target=0.2)["below_target"]
+    assert charts.gauge("none", None)["display"] == "-"
 
 
 def test_trend_months_run_without_gaps():
-    assert dashboard.month_range("2025-11", "2026-02") == [
+    assert charts.month_range("2025-11", "2026-02") == [
         "2025-11",
         "2025-12",
         "2026-01",

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from projects import demo, services, stats
+from projects import demo, services
 from projects.errors import InvalidData
 from projects.models import Project, StatusChange
+from projects.reporting import stats
 
 
 def test_loaded_demo_spans_two_years_with_real_stage_times(db):

@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from openpyxl import load_workbook
 
-from projects import dashboard, exports
+from projects.admin import exports as admin_exports
 from projects.models import Project, ProjectCountry
+from projects.reporting import exports
 from tests import factories
 from tests.conftest import make_user
 
@@ -144,8 +145,8 @@ def test_big_export_streams_in_chunks(lead_unit):
 # --- Admin side ---------------------------------------------------------------------------
 
 
-class ExportingAdmin(dashboard.ProjectExportAdminMixin, admin.ModelAdmin):
-    actions = dashboard.ProjectExportAdminMixin.export_actions
+class ExportingAdmin(admin_exports.ProjectExportAdminMixin, admin.ModelAdmin):
+    actions = admin_exports.ProjectExportAdminMixin.export_actions
 
     def get_queryset(self, request):
         from projects.access import visible_projects
@@ -164,7 +165,7 @@ def test_admin_action_exports_selected_rows_as_csv(listed, manager):
     request = admin_request(manager)
     actions = model_admin.get_actions(request)
     assert {"export_selected_csv", "export_selected_xlsx"} <= set(actions)
-    response = dashboard.export_selected_csv(
+    response = admin_exports.export_selected_csv(
         model_admin, request, Project.objects.filter(pk=listed[0].pk)
     )
     assert [row[0] for row in csv_rows(response)[1:]] == [listed[0].code]
@@ -197,7 +198,7 @@ def test_admin_export_refused_to_partners(listed, partner_user):
     with pytest.raises(PermissionDenied):
         model_admin.export_changelist_view(request, "csv")
     with pytest.raises(PermissionDenied):
-        dashboard.export_selected_csv(model_admin, request, Project.objects.all())
+        admin_exports.export_selected_csv(model_admin, request, Project.objects.all())
 
 
 def test_admin_unknown_format_is_404(listed, manager):

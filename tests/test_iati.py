@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from lxml import etree
 
-from projects import iati
 from projects.models import Project
+from projects.reporting import iati
 from registry.models import Sector
 from tests import factories
 from tests.conftest import make_user

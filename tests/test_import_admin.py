@@ -2,7 +2,7 @@
 
 The tests serve their own admin site (this module is the URL configuration) with minimal
 model admins that mix in the import mixins, so they exercise the mixins exactly as
-`projects.admin.ProjectAdmin` and the partner admin use them, independent of those
+`projects.admin.project.ProjectAdmin` and the partner admin use them, independent of those
 admins' other features.
 """
 
@@ -15,7 +15,7 @@ from django.urls import path, reverse
 
 from partners.admin_import import PartnerImportAdminMixin
 from partners.models import Partner
-from projects.admin_import import ImportAdminMixin
+from projects.admin.importing import ImportAdminMixin
 from projects.importing.template import PROJECT_COLUMNS
 from projects.models import Project
 from registry import urls as registry_urls

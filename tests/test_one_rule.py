@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from projects import exports, workflow
+from projects import workflow
 from projects.models import Project, ProjectCountry, ProjectSector, ShareLink, Status
+from projects.reporting import exports
 from projects.results.models import StandardIndicator
 from registry.models import Country, CountryGroup, Sector
 from tests import factories

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
-from projects import iati
 from projects.models import Project
+from projects.reporting import iati
 from projects.results import services
 from projects.results.models import Indicator, Period, Result, StandardIndicator
 from projects.results.standard import STANDARD_INDICATORS

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from lxml import etree
 
-from projects import iati
 from projects.errors import InvalidData, NotAllowed, StaleWrite
 from projects.models import Project, Site
+from projects.reporting import iati
 from projects.services import CountryShare, project_update
 from projects.sites import api as sites_api
 from projects.sites import services

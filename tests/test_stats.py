@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from projects import stats
 from projects.models import Project, StatusChange
+from projects.reporting import stats
 from tests import factories
 from tests.conftest import make_user
 

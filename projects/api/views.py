@@ -26,13 +26,14 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from projects import access, exports, history, services, workflow
+from projects import access, history, services, workflow
 from projects.api import listing, search
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
 from projects.api.subresources import SubResource
 from projects.models import Project, Review, Site
+from projects.reporting import exports
 from projects.tasks import background_export
 from registry.api.errors import error_responses
 from registry.api.filters import check_query_parameters

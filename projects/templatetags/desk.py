@@ -6,7 +6,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from projects import access, services, workflow
-from projects.admin_display import amount_html, share_text
+from projects.admin.display import amount_html, share_text
 
 register = template.Library()
 

@@ -18,8 +18,8 @@ from django.db import connection
 from django.urls import reverse
 from lxml import etree
 
-from projects import iati
 from projects.models import Project
+from projects.reporting import iati
 from tests import factories
 from tests.test_admin import project_post
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.iati import write_activities
+from projects.reporting.iati import write_activities
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """Read-only API for pipeline figures and IATI publication.
 
-Figures are computed by `projects.stats` over the projects the user may see
+Figures are computed by `projects.reporting.stats` over the projects the user may see
 (`access.visible_projects`); who may call what is decided in `projects.access`.
 """
 
@@ -21,7 +21,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects import access, iati, stats
+from projects import access
+from projects.reporting import iati, stats
 from registry.jobs.running import start_job
 from registry.jobs.views import job_status
 

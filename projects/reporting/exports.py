@@ -2,7 +2,7 @@
 
 Both formats have the same columns and the same rows (`project_rows`). Projects are read
 with `.iterator(chunk_size=…)`, which runs the prefetches once per chunk, so memory
-stays flat however many projects are exported. The admin (projects.dashboard) and the
+stays flat however many projects are exported. The admin (projects.reporting.dashboard) and the
 API call the two response functions below; they check nothing themselves: callers pass
 a queryset already limited to what the user may see.
 """

@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner
-from projects import access, stats
+from projects import access
+from projects.reporting import stats
 from registry.models import CountryGroup, Sector
 
 

@@ -15,17 +15,17 @@ from simple_history.admin import SimpleHistoryAdmin
 from partners.admin import AccessRightsMixin, narrow_autocomplete
 from partners.models import Partner
 from projects import access, services, workflow
-from projects.admin_display import amount_html, exact_amount, share_text
-from projects.admin_filters import (
+from projects.admin.display import amount_html, exact_amount, share_text
+from projects.admin.exports import ProjectExportAdminMixin
+from projects.admin.filters import (
     DateRangeFilter,
     DropdownChoicesFilter,
     DropdownFilterMixin,
     ValueRangeFilter,
 )
-from projects.admin_import import ImportAdminMixin
-from projects.admin_widgets import CurrencySelect
-from projects.admin_workflow import WorkflowAdminMixin, error_text
-from projects.dashboard import ProjectExportAdminMixin
+from projects.admin.importing import ImportAdminMixin
+from projects.admin.widgets import CurrencySelect
+from projects.admin.workflow import WorkflowAdminMixin, error_text
 from projects.errors import DomainError, StaleWrite
 from projects.models import (
     Participation,
@@ -575,6 +575,6 @@ class ProjectAdmin(
 
 # Results pages register themselves with the admin site.
 # Tags and users: retired, never deleted (their own module keeps this one short).
-from projects import admin_retire  # noqa: E402, F401
+from projects.admin import retire  # noqa: E402, F401
 from projects.results import admin as results_admin  # noqa: E402, F401
 from projects.risk import admin as risk_admin  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Workflow parts of the admin: transition buttons with confirmation pages, bulk
 transitions, the review-overdue filter, the screening queue and the project history
-(`WorkflowAdminMixin`, mixed into `projects.admin.ProjectAdmin`), and the admins of
+(`WorkflowAdminMixin`, mixed into `projects.admin.project.ProjectAdmin`), and the admins of
 reviews, support decisions, progress updates and status changes.
 
 Every write goes through `projects.services`; every right is asked of `projects.access`
@@ -25,8 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.admin import AccessRightsMixin
 from partners.models import Partner
-from projects import access, decision_panel, review_rubric, services, workflow
-from projects.admin_widgets import CurrencySelect
+from projects import access, review_rubric, services, workflow
+from projects.admin import decision_panel
+from projects.admin.widgets import CurrencySelect
 from projects.errors import DomainError, InvalidData
 from projects.history import project_history
 from projects.models import (
