@@ -150,7 +150,7 @@ REGISTRY_READ_YOUR_WRITES_SECONDS = int(os.environ.get("REGISTRY_READ_YOUR_WRITE
 REGISTRY_STATEMENT_TIMEOUT = max(0.0, float(os.environ.get("STATEMENT_TIMEOUT", "5")))
 # The same for writes (POST, PUT, PATCH, DELETE); 0, the default, leaves them unlimited:
 # stopping one loses the user's change, and saving the largest accepted summary (20,000
-# characters) runs one statement for over 30 s on PostgreSQL today.
+# characters) ran one statement past 30 s on PostgreSQL on a loaded 2-core machine.
 REGISTRY_WRITE_STATEMENT_TIMEOUT = max(0.0, float(os.environ.get("WRITE_STATEMENT_TIMEOUT", "0")))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
