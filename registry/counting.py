@@ -65,7 +65,7 @@ def planned_rows(queryset: QuerySet) -> int:
 class CountingPaginator(Paginator):
     """A paginator that counts through `count_rows` (the API's numbered pages, the
     admin's changelists). An object list that counts itself (`counted()`, e.g.
-    `projects.api.listing.CountedValues`) is asked for its count; a plain list is
+    `projects.selectors.ProjectPages`) is asked for its count; a plain list is
     counted exactly. A page past the last real one within an estimate is empty."""
 
     @cached_property

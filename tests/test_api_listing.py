@@ -1,6 +1,6 @@
-"""List pages rendered from values (`projects.api.listing`) are exactly what
-`ProjectSerializer` / `PartnerProjectSerializer` render: same keys in the same order, same
-nested lists in the same order, same value formats, in either language."""
+"""List pages read as rows (`projects.selectors`) and rendered by `projects.api.listing`
+are exactly what `ProjectSerializer` / `PartnerProjectSerializer` render: same keys in the
+same order, same nested lists in the same order, same value formats, in either language."""
 
 import datetime
 import json
@@ -14,7 +14,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from projects.api import listing
+from projects import selectors
+from projects.api.listing import ProjectListOutput
 from projects.api.serializers import PartnerProjectSerializer, ProjectSerializer
 from projects.models import Kind, Project, RiskLevel, Status, Tag
 from tests import factories
@@ -85,8 +86,9 @@ def api_request(path=f"{API}/projects/"):
     return Request(APIRequestFactory().get(path))
 
 
-# How a listing reads a page: its nested lists in the page query or one query each, and
-# its rows through `values()` (as the sync route does) or by id (as the list route does).
+# How a page is read: its nested lists in the page's statement (PostgreSQL) or one query
+# each (`selectors.add_lists`), and its rows through `project_rows` (as the sync route
+# does) or by id (as the list route does).
 READS = [
     pytest.param(True, True, id="lists_in_page-by_id"),
     pytest.param(True, False, id="lists_in_page-values"),
@@ -95,29 +97,38 @@ READS = [
 ]
 
 
-def listing_reading(serializer_class, lists_in_page: bool) -> listing.ProjectListing:
-    if lists_in_page and not listing.lists_in_page():
-        pytest.skip("this database cannot order inside an aggregate (SQLite before 3.44)")
-    if lists_in_page == listing.lists_in_page():
-        return listing.listing_for(serializer_class)
-    return listing.ProjectListing(serializer_class, lists_in_page=lists_in_page)
+@pytest.fixture
+def lists_read(request, monkeypatch):
+    """Reads the lists as the parameter asks: in the page's statement where the
+    database can, or apart (as on SQLite, and here on PostgreSQL too)."""
+
+    def read(lists_in_page: bool):
+        if lists_in_page and not selectors.lists_in_page():
+            pytest.skip("this database has no ordered JSON aggregate (PostgreSQL only)")
+        if not lists_in_page:
+            monkeypatch.setattr(selectors, "lists_in_page", lambda using="default": False)
+
+    return read
 
 
-def page_rows(project_listing, projects, by_id: bool) -> list[dict]:
+def internal(serializer_class) -> bool:
+    return serializer_class is ProjectSerializer
+
+
+def page_rows(projects, by_id: bool, *, internal: bool = True) -> list[dict]:
     if by_id:
-        return project_listing.rows_by_id(list(projects.values_list("pk", flat=True)), "default")
-    return list(project_listing.values(projects))
+        ids = list(projects.values_list("pk", flat=True))
+        return selectors.project_rows_by_id(ids, internal=internal)
+    return selectors.add_lists(list(selectors.project_rows(projects, internal=internal)))
 
 
-def both_renderings(serializer_class, context, projects=None, *, lists_in_page=None, by_id=False):
+def both_renderings(serializer_class, context, projects=None, *, by_id=False):
     """The page of all projects (newest first) through the serializer and the listing."""
     projects = Project.objects.all() if projects is None else projects
     instances = projects.with_relations(tag_names=True)
     expected = serializer_class(instances, many=True, context=context).data
-    if lists_in_page is None:
-        lists_in_page = listing.lists_in_page()
-    project_listing = listing_reading(serializer_class, lists_in_page)
-    rendered = project_listing.render(page_rows(project_listing, projects, by_id), context)
+    output = ProjectListOutput(context, internal=internal(serializer_class))
+    rendered = output.render(page_rows(projects, by_id, internal=internal(serializer_class)))
     return rendered, expected
 
 
@@ -131,11 +142,12 @@ def assert_same(rendered, expected):
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("serializer_class", SERIALIZERS)
 def test_a_page_renders_as_the_serializer_renders_it(
-    varied_projects, serializer_class, language, lists_in_page, by_id
+    varied_projects, lists_read, serializer_class, language, lists_in_page, by_id
 ):
+    lists_read(lists_in_page)
     with translation.override(language):
         rendered, expected = both_renderings(
-            serializer_class, {"request": api_request()}, lists_in_page=lists_in_page, by_id=by_id
+            serializer_class, {"request": api_request()}, by_id=by_id
         )
     assert_same(rendered, expected)
     assert len(rendered) == 3
@@ -143,6 +155,12 @@ def test_a_page_renders_as_the_serializer_renders_it(
     assert rendered[0]["url"] == f"http://testserver{API}/projects/{rendered[0]['code']}/"
     labels = {row["code"]: row["status_label"] for row in rendered}
     assert labels[varied_projects[0].code] == ("实施中" if language == "zh-hans" else "in progress")
+
+
+def test_a_partner_row_does_not_read_the_internal_columns(varied_projects):
+    rows = selectors.project_rows(Project.objects.all(), internal=False)
+    assert "risk_notes" not in str(rows.query) and "internal_notes" not in str(rows.query)
+    assert not {"risk_notes", "internal_notes"} & set(rows[0])
 
 
 def test_the_page_keeps_the_order_it_is_given(varied_projects):
@@ -155,10 +173,11 @@ def test_the_page_keeps_the_order_it_is_given(varied_projects):
 
 
 @pytest.mark.parametrize(("lists_in_page", "by_id"), READS)
-def test_times_follow_the_current_time_zone(varied_projects, lists_in_page, by_id):
+def test_times_follow_the_current_time_zone(varied_projects, lists_read, lists_in_page, by_id):
+    lists_read(lists_in_page)
     with timezone.override("America/New_York"):
         rendered, expected = both_renderings(
-            ProjectSerializer, {"request": api_request()}, lists_in_page=lists_in_page, by_id=by_id
+            ProjectSerializer, {"request": api_request()}, by_id=by_id
         )
     assert_same(rendered, expected)
     assert rendered[-1]["created_at"].endswith("-05:00")
@@ -166,45 +185,49 @@ def test_times_follow_the_current_time_zone(varied_projects, lists_in_page, by_i
 
 @pytest.mark.parametrize(("lists_in_page", "by_id"), READS)
 def test_decimals_follow_the_rest_framework_setting(
-    varied_projects, settings, lists_in_page, by_id
+    varied_projects, lists_read, settings, lists_in_page, by_id
 ):
+    lists_read(lists_in_page)
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "COERCE_DECIMAL_TO_STRING": False}
-    rendered, expected = both_renderings(
-        ProjectSerializer, {"request": api_request()}, lists_in_page=lists_in_page, by_id=by_id
-    )
+    rendered, expected = both_renderings(ProjectSerializer, {"request": api_request()}, by_id=by_id)
     assert_same(rendered, expected)
     shares = {type(c["share"]) for row in rendered for c in row["countries"]}
     assert shares == {Decimal, type(None)}
 
 
 def test_an_empty_page_reads_no_relations(db, django_assert_num_queries):
-    project_listing = listing.listing_for(ProjectSerializer)
     with django_assert_num_queries(1):
-        page = list(project_listing.values(Project.objects.all()))
-        assert project_listing.render(page, {"request": api_request()}) == []
+        page = selectors.add_lists(list(selectors.project_rows(Project.objects.all())))
+        output = ProjectListOutput({"request": api_request()}, internal=True)
+        assert output.render(page) == []
 
 
 @pytest.mark.parametrize("lists_in_page", [True, False])
 def test_rows_by_id_are_the_values_rows_in_the_order_asked(
-    varied_projects, lists_in_page, django_assert_num_queries
+    varied_projects, lists_read, lists_in_page, django_assert_num_queries
 ):
-    project_listing = listing_reading(ProjectSerializer, lists_in_page)
+    lists_read(lists_in_page)
     full, bare, mixed = varied_projects
     ids = [bare.pk, mixed.pk, full.pk]
-    with django_assert_num_queries(1):
-        rows = project_listing.rows_by_id(ids, "default")
-    expected = {row["id"]: row for row in project_listing.values(Project.objects.all())}
+    lists = 0 if lists_in_page else len(selectors.PROJECT_LISTS)
+    with django_assert_num_queries(1 + lists):
+        rows = selectors.project_rows_by_id(ids)
+    expected = {
+        row["id"]: row
+        for row in selectors.add_lists(list(selectors.project_rows(Project.objects.all())))
+    }
     assert [row["id"] for row in rows] == ids
-    # Same values and types (the compiler's converters ran: datetimes, decimals on SQLite).
+    # Same values and types (the fields' converters ran: datetimes, decimals on SQLite).
     assert rows == [expected[pk] for pk in ids]
     assert {type(row["created_at"]) for row in rows} == {datetime.datetime}
-    assert project_listing.rows_by_id([], "default") == []
-    # Asked twice, the statement compiled once gives the same rows again.
-    assert project_listing.rows_by_id(ids[:1], "default") == rows[:1]
+    shares = [c["share"] for row in rows for c in row[selectors.list_key("countries")]]
+    assert Decimal("33.33") in shares and all(type(s) in {Decimal, type(None)} for s in shares)
+    with django_assert_num_queries(0):
+        assert selectors.project_rows_by_id([]) == []
 
 
 def test_pages_of_nothing_are_counted_without_a_query(db, django_assert_num_queries):
-    pages = listing.listing_for(ProjectSerializer).counted_values(Project.objects.filter(pk__in=[]))
+    pages = selectors.ProjectPages(Project.objects.filter(pk__in=[]))
     with django_assert_num_queries(0):
         assert pages.count() == 0
         assert pages[0:50] == []
@@ -258,34 +281,3 @@ def test_the_count_reads_the_projects_alone(api_client, manager, project):
         assert api_client(manager).get(f"{API}/projects/?status=draft").json()["count"] == 1
     (count,) = [query["sql"] for query in queries if "COUNT(" in query["sql"].upper()]
     assert "JOIN" not in count.upper()
-
-
-def prepared_pages() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%SELECT page.*%"],
-        )
-        return cursor.fetchone()[0]
-
-
-def test_the_page_statement_is_prepared_once_per_connection(on_postgres, varied_projects):
-    project_listing = listing.listing_for(ProjectSerializer)
-    ids = [project.pk for project in varied_projects]
-    first = project_listing.rows_by_id(ids, "default")
-    prepared = prepared_pages()
-    assert prepared >= 1
-    for _ in range(3):
-        assert project_listing.rows_by_id(ids, "default") == first
-    assert prepared_pages() == prepared  # run again, not prepared again
-
-
-def test_without_a_prepare_threshold_nothing_is_prepared(db, on_postgres, monkeypatch):
-    import psycopg
-
-    connection.ensure_connection()
-    with listing._preparing_cursor(connection) as cursor:
-        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
-    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
-    with listing._preparing_cursor(connection) as cursor:
-        assert isinstance(cursor.cursor, psycopg.ClientCursor)  # Django's own cursor

@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from partners.models import Partner
-from projects import services
-from projects.api import listing
+from projects import selectors, services
 from projects.models import Project
 from projects.reporting import exports
 from registry.models import Sector
@@ -534,9 +533,9 @@ def test_list_query_count_is_constant_in_page_size(
 
     # auth data, count, the page's ids, the page (with the lead unit, the tag names and
     # the nested lists, or one query per nested list where the database cannot order
-    # inside an aggregate: `listing.lists_in_page`). The count is capped
+    # inside an aggregate: `selectors.lists_in_page`). The count is capped
     # (`registry.counting`): one query below the exact-count limit.
-    expected = AUTH_QUERIES[role] + 3 + (0 if listing.lists_in_page() else NESTED_LISTS)
+    expected = AUTH_QUERIES[role] + 3 + (0 if selectors.lists_in_page() else NESTED_LISTS)
     one = fetch(1)
     hundred = fetch(100)
     assert len(one.json()["results"]) == 1 and len(hundred.json()["results"]) == 100
@@ -552,7 +551,7 @@ def test_sync_query_count_is_constant_in_page_size(
     for size in (1, 100):
         client = api_client(get_user_model().objects.get(pk=user_id))
         # auth data, the page (with its nested lists, or one query each); no count
-        nested = 0 if listing.lists_in_page() else NESTED_LISTS
+        nested = 0 if selectors.lists_in_page() else NESTED_LISTS
         with django_assert_num_queries(AUTH_QUERIES[role] + 1 + nested):
             response = client.get(f"{API}/projects/sync/?page_size={size}")
         assert len(response.json()["results"]) == size

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from openpyxl import load_workbook
 
+from projects import selectors
 from projects.admin import exports as admin_exports
 from projects.models import Project, ProjectCountry
 from projects.reporting import exports
@@ -140,6 +141,44 @@ def test_big_export_streams_in_chunks(lead_unit):
     prefetches = [q for q in queries.captured_queries if "projects_projectcountry" in q["sql"]]
     assert len(prefetches) == 4
     assert len(queries) <= 4 * 3 + 2
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 6])
+def test_every_project_is_exported_once_in_code_order_whatever_the_chunk(
+    lead_unit, chunk_size, django_assert_max_num_queries
+):
+    """Chunks follow each other by code (each starts after the last code of the one
+    before): a chunk boundary neither repeats nor skips a project, a full last chunk
+    included (5 projects in chunks of 1 or 5)."""
+    projects = Project.objects.bulk_create(
+        Project(code=f"C{number:03d}", title_zh=f"项目{number}", lead_unit=lead_unit)
+        for number in (4, 1, 5, 3, 2)
+    )
+    ProjectCountry.objects.bulk_create(
+        ProjectCountry(project=project, country_id="LA", share=Decimal(100)) for project in projects
+    )
+    chunks = -(-5 // chunk_size)
+    # A statement per chunk, plus one per list (countries, sectors) where lists are read
+    # apart; never one that finds nothing after the last chunk.
+    per_chunk = 1 if selectors.lists_in_page() else 3
+    with translation.override("en"), django_assert_max_num_queries(chunks * per_chunk):
+        rows = list(exports.project_rows(Project.objects.all(), chunk_size=chunk_size))
+    assert [row[0] for row in rows] == ["C001", "C002", "C003", "C004", "C005"]
+    assert {row[6] for row in rows} == {"LA Laos (100%)"}
+
+
+def test_the_export_reads_the_rows_the_list_reads(listed, admin_user, api_client):
+    """One read for both: the export's countries are the list's, in the list's order."""
+    first, _second = listed
+    listed_page = api_client(admin_user).get("/api/v1/projects/?ordering=code").json()
+    with translation.override("en"):
+        rows = {row[0]: row for row in exports.project_rows(Project.objects.all())}
+    for project in listed_page["results"]:
+        countries = [f"{c['country']} {c['name_en']}" for c in project["countries"]]
+        assert [part.split(" (")[0] for part in rows[project["code"]][6].split("; ")] == (
+            countries or [""]
+        )
+    assert rows[first.code][6] == "LA Laos (60%); TH Thailand (40%)"
 
 
 # --- Admin side ---------------------------------------------------------------------------

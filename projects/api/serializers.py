@@ -91,7 +91,8 @@ STAFF_ONLY_FIELDS = ("risk_notes", "internal_notes")
 class ProjectSerializer(serializers.ModelSerializer):
     """A project as staff see it. Built from `Project.objects.with_relations()` rows:
     every nested list comes from prefetched data, so it costs a fixed number of queries.
-    List pages render the same dicts from database values (`projects.api.listing`)."""
+    List pages render the same dicts from rows (`projects.selectors`) with an output
+    serializer over dicts (`projects.api.listing`); a test keeps the two equal."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:project-detail", lookup_field="code")
     status_label = serializers.CharField(source="get_status_display", read_only=True)

@@ -26,11 +26,12 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from projects import access, history, services, workflow
-from projects.api import listing, search
+from projects import access, history, selectors, services, workflow
+from projects.api import search
 from projects.api import serializers as s
 from projects.api.etag import expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
+from projects.api.listing import ProjectListOutput
 from projects.api.subresources import SubResource
 from projects.models import Project, Review, Site
 from projects.reporting import exports
@@ -45,7 +46,7 @@ from registry.api.pagination import (
 )
 from registry.jobs.views import job_status
 
-# Routes that render pages of projects through `listing`.
+# Routes that render pages of project rows (`selectors`, `listing`).
 LIST_ACTIONS = frozenset({"list", "sync"})
 
 IF_MATCH = OpenApiParameter(
@@ -211,7 +212,7 @@ class ProjectViewSet(
     # --- Helpers --------------------------------------------------------------------
 
     def get_queryset(self):
-        # The list routes read values (`listing`), the others instances with their relations.
+        # The list routes read rows (`selectors`), the others instances with their relations.
         projects = (
             Project.objects.all()
             if self.action in LIST_ACTIONS
@@ -280,13 +281,14 @@ class ProjectViewSet(
         """The project's ETag after a child write (which may have bumped its version)."""
         return {"ETag": project_etag(Project.objects.only("code", "version").get(pk=project_pk))}
 
-    def project_listing(self) -> listing.ProjectListing:
-        return listing.listing_for(self.get_serializer_class())
+    def internal_fields(self) -> bool:
+        """Whether the user sees the fields only staff see."""
+        return not access.is_partner_only(self.request.user)
 
-    def rendered_page(self, project_listing, rows) -> Response:
-        page = self.paginate_queryset(rows)
-        data = project_listing.render(page, self.get_serializer_context())
-        return self.get_paginated_response(data)
+    def rendered_page(self, page: list[dict]) -> Response:
+        """A page of complete rows (`selectors`) as the list serializer renders it."""
+        output = ProjectListOutput(self.get_serializer_context(), internal=self.internal_fields())
+        return self.get_paginated_response(output.render(page))
 
     def paginated(self, rows, serializer_class):
         page = self.paginate_queryset(rows)
@@ -300,9 +302,10 @@ class ProjectViewSet(
 
     def list(self, request, *args, **kwargs):
         projects = self.filter_queryset(self.get_queryset())
-        project_listing = self.project_listing()
-        pages = project_listing.counted_values(projects, search_plan=self.search_plan())
-        return self.rendered_page(project_listing, pages)
+        pages = selectors.ProjectPages(
+            projects, internal=self.internal_fields(), plan=self.search_plan()
+        )
+        return self.rendered_page(self.paginate_queryset(pages))
 
     def search_plan(self) -> search.SearchPlan | None:
         """With a search in the default order, on PostgreSQL: the plan that reads its
@@ -381,9 +384,9 @@ class ProjectViewSet(
     @action(detail=False, methods=["get"], pagination_class=SyncCursorPagination)
     def sync(self, request):
         projects = self.filter_queryset(self.get_queryset())
-        project_listing = self.project_listing()
         # The cursor is read from the rows' `updated_at`, one of their keys.
-        return self.rendered_page(project_listing, project_listing.values(projects))
+        rows = selectors.project_rows(projects, internal=self.internal_fields())
+        return self.rendered_page(selectors.add_lists(self.paginate_queryset(rows), using=rows.db))
 
     @extend_schema(
         summary=gettext_lazy("Export the filtered projects"),

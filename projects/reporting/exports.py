@@ -1,10 +1,11 @@
 """The project list as CSV and XLSX, in constant memory.
 
-Both formats have the same columns and the same rows (`project_rows`). Projects are read
-with `.iterator(chunk_size=…)`, which runs the prefetches once per chunk, so memory
-stays flat however many projects are exported. The admin (projects.reporting.dashboard) and the
-API call the two response functions below; they check nothing themselves: callers pass
-a queryset already limited to what the user may see.
+Both formats have the same columns and the same rows (`project_rows`), made from the
+rows the list pages read (`projects.selectors.export_rows`): a chunk of projects at a
+time, each chunk one statement with its countries and sectors (one more query per list
+on SQLite), so memory stays flat however many projects are exported. The admin
+(projects.admin.exports) and the API call the two response functions below; they check
+nothing themselves: callers pass a queryset already limited to what the user may see.
 """
 
 import csv
@@ -22,6 +23,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from projects.models import Kind, RiskLevel, Status
+from projects.selectors import export_rows, list_key
+from registry.language import pick_name
 
 CHUNK_SIZE = 500
 BOM = "\ufeff"
@@ -51,18 +54,6 @@ def headers() -> list[str]:
     ]
 
 
-def export_queryset(queryset: QuerySet) -> QuerySet:
-    # The caller's queryset may carry prefetches of its own (the admin changelist's
-    # `with_relations()`): they are dropped so the export's lists (two, not all the
-    # response's) can take their lookups; Django refuses two querysets for one lookup.
-    return (
-        queryset.prefetch_related(None)
-        .select_related("lead_unit")
-        .with_links("countries", "sectors")
-        .order_by("code")
-    )
-
-
 def _text(value: str) -> str:
     value = ILLEGAL_CHARACTERS_RE.sub("", value or "")
     return "'" + value if value.startswith(FORMULA_STARTS) else value
@@ -73,41 +64,50 @@ def _with_share(name: str, share: Decimal | None) -> str:
 
 
 def project_rows(queryset: QuerySet, *, chunk_size: int = CHUNK_SIZE) -> Iterator[list]:
-    """One list per project: text as str, money as Decimal, dates as date (or None).
-    Call inside `translation.override(language)` for the labels."""
+    """One list per project (by code): text as str, money as Decimal, dates as date (or
+    None). Call inside `translation.override(language)` for the labels and names."""
     # Labels translated once per export, not once per row (get_FOO_display re-translates
     # every choice on each call).
     kinds = {value: str(label) for value, label in Kind.choices}
     statuses = {value: str(label) for value, label in Status.choices}
     risks = {value: str(label) for value, label in RiskLevel.choices}
-    for project in export_queryset(queryset).iterator(chunk_size=chunk_size):
+    countries, sectors = list_key("countries"), list_key("sectors")
+    for row in export_rows(queryset, chunk_size=chunk_size):
         yield [
-            project.code,
-            _text(project.title_zh),
-            _text(project.title_en),
-            kinds.get(project.kind, project.kind),
-            statuses.get(project.status, project.status),
-            _text(project.lead_unit.name),
+            row["code"],
+            _text(row["title_zh"]),
+            _text(row["title_en"]),
+            kinds.get(row["kind"], row["kind"]),
+            statuses.get(row["status"], row["status"]),
+            _text(pick_name(row["lead_unit__name_zh"], row["lead_unit__name_en"])),
             _text(
                 "; ".join(
-                    _with_share(f"{link.country_id} {link.country.name}", link.share)
-                    for link in project.project_countries.all()
+                    _with_share(
+                        f"{link['country_id']} "
+                        f"{pick_name(link['country__name_zh'], link['country__name_en'])}",
+                        link["share"],
+                    )
+                    for link in row[countries]
                 )
             ),
             _text(
                 "; ".join(
-                    _with_share(f"{link.sector.code} {link.sector.name}", link.share)
-                    for link in project.project_sectors.all()
+                    _with_share(
+                        f"{link['sector__code']} "
+                        f"{pick_name(link['sector__name_zh'], link['sector__name_en'])}",
+                        link["share"],
+                    )
+                    for link in row[sectors]
                 )
             ),
-            project.estimated_value,
-            project.currency,
-            project.planned_start,
-            project.planned_end,
-            project.actual_start,
-            project.actual_end,
-            risks.get(project.risk_level, project.risk_level),
-            project.next_review_due,
+            row["estimated_value"],
+            row["currency"],
+            row["planned_start"],
+            row["planned_end"],
+            row["actual_start"],
+            row["actual_end"],
+            risks.get(row["risk_level"], row["risk_level"]),
+            row["next_review_due"],
         ]
 
 
