@@ -119,11 +119,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP queries: JIT compilation costs more than it saves (seconds on a search).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
-    if env_bool("REGISTRY_PREPARED_PAGES", True):
-        # Lets psycopg prepare the statements asked for (the list page's, planned once per
-        # connection: projects.api.listing); the threshold is never reached by anything
-        # else. Off behind a pooler that cannot keep prepared statements.
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers (runserver threads, tests) wait instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
