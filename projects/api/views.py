@@ -122,6 +122,8 @@ REVIEWS = SubResource(
         reviewer=actor,
         scores={name: data[name] for name in Review.CRITERIA},
         recommendation=data["recommendation"],
+        conflict_declaration=data["conflict_declaration"],
+        conflict_note=data["conflict_note"],
         comment=data["comment"],
         expected_version=expected_version,
     ),
@@ -476,7 +478,7 @@ class ProjectViewSet(
         if access.is_partner_only(request.user):
             entries = history.partner_history(project, viewer=request.user)
         else:
-            entries = history.project_history(project)
+            entries = history.project_history(project, viewer=request.user)
         return self.paginated(entries, s.HistoryEntrySerializer)
 
     @extend_schema(
