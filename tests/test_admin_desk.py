@@ -466,3 +466,23 @@ def test_support_and_progress_go_back_to_the_project_page(client, manager, offic
         },
     )
     assert response.status_code == 302 and response.url == page
+
+
+@pytest.mark.parametrize(
+    ("language", "cny"), [("zh-hans", "CNY 人民币"), ("en", "CNY Yuan Renminbi")]
+)
+def test_support_form_is_styled_and_names_currencies_in_the_page_language(
+    client, manager, project, language, cny
+):
+    from tests.test_reviews_support import in_status
+
+    selected = in_status(project, "selected")
+    client.force_login(manager)
+    body = client.get(
+        reverse("admin:projects_supportdecision_add"),
+        {"project": selected.pk},
+        headers={"accept-language": language},
+    ).content.decode()
+    assert f'<option value="CNY">{cny}</option>' in body
+    # The admin's form styles: aligned rows, the date pickers' icons.
+    assert "admin/css/forms" in body

@@ -214,3 +214,22 @@ def test_review_list_filters_by_round_range_and_declaration(
     assert len(client.get(url, {"round__gte": 2}).context["cl"].result_list) == 0
     declared = client.get(url, {"conflict_declaration__exact": "declared"})
     assert len(declared.context["cl"].result_list) == 0
+
+
+def test_screening_queue_comes_a_page_at_a_time(client, manager, reviewer, lead_unit, monkeypatch):
+    from projects.admin.project import ProjectAdmin
+
+    monkeypatch.setattr(ProjectAdmin, "screening_queue_page_size", 2)
+    made = [factories.ProjectFactory(lead_unit=lead_unit, status="screening") for _ in range(3)]
+    queue = reverse("admin:projects_project_screening_queue")
+    client.force_login(reviewer)
+    first = client.get(queue, headers={"accept-language": "en"})
+    second = client.get(queue, {"p": 2})
+    assert [row["project"].code for row in first.context["rows"]] == [p.code for p in made[:2]]
+    assert [row["project"].code for row in second.context["rows"]] == [made[2].code]
+    assert "Page 1 of 2 (3 projects)" in first.content.decode()
+    # A page number past the end or not a number: the nearest page, never an error.
+    assert client.get(queue, {"p": "x"}).status_code == 200
+    assert client.get(queue, {"p": 99}).context["rows"][0]["project"].code == made[2].code
+    client.force_login(manager)
+    assert len(client.get(queue).context["rows"]) == 2

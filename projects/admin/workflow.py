@@ -116,6 +116,7 @@ class WorkflowAdminMixin:
     bulk_transition_template = "admin/projects/project/bulk_transition_confirm.html"
     transition_template = "admin/projects/project/transition_confirm.html"
     screening_queue_template = "admin/projects/project/screening_queue.html"
+    screening_queue_page_size = 50
 
     # --- URLs and views ------------------------------------------------------------------
 
@@ -208,8 +209,15 @@ class WorkflowAdminMixin:
         if not access.sees_whole_pool(request.user):
             raise PermissionDenied
         review_add = reverse(f"{self.admin_site.name}:projects_review_add")
+        queue = workflow.screening_queue(request.user)
+        if not access.can_decide(request.user):
+            # The order by score would tell what the hidden scores are.
+            queue = queue.order_by("code")
+        # A page at a time: the whole queue is thousands of projects in a large pool.
+        paginator = CountingPaginator(queue, self.screening_queue_page_size)
+        page = paginator.get_page(request.GET.get("p"))
         rows = []
-        for project in workflow.screening_queue(request.user):
+        for project in page.object_list:
             may_review = access.can_review(request.user, project) and not project.reviewed_by_me
             rows.append(
                 {
@@ -221,14 +229,13 @@ class WorkflowAdminMixin:
                     else None,
                 }
             )
-        if not access.can_decide(request.user):
-            # The order by score would tell what the hidden scores are.
-            rows.sort(key=lambda row: row["project"].code)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Screening queue"),
             "rows": rows,
+            "page": page,
+            "paginator": paginator,
             "min_reviews": settings.REGISTRY_MIN_REVIEWS,
         }
         return TemplateResponse(request, self.screening_queue_template, context)
