@@ -127,7 +127,7 @@ def test_no_counts_per_choice(client, manager, pool):
 def test_filtered_count_reads_at_most_the_limit(client, manager, pool, lead_unit, settings):
     if connection.vendor != "postgresql":
         pytest.skip("the capped count is PostgreSQL's")
-    settings.REGISTRY_EXACT_COUNT_LIMIT = 1
+    settings.REGISTRY_ADMIN_EXACT_COUNT_LIMIT = 1
     factories.ProjectFactory(lead_unit=lead_unit)
     client.force_login(manager)
     for params in ({}, {"lead_unit": lead_unit.pk}, {"status__exact": "draft"}):

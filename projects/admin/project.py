@@ -38,7 +38,7 @@ from projects.models import (
 )
 from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
-from registry.counting import CountingPaginator
+from registry.counting import AdminCountingPaginator
 from registry.models import CountryGroup, Sector
 
 # --- Filters ----------------------------------------------------------------------------
@@ -353,7 +353,7 @@ class ProjectAdmin(
     # Django counts the whole table for "N total" and the filtered rows for the pages;
     # both grow with the pool. The pages count up to a limit and estimate above it
     # (`registry.counting`, "about N"), and the unfiltered total is not shown.
-    paginator = CountingPaginator
+    paginator = AdminCountingPaginator
     show_full_result_count = False
     # Counts beside each filter's choices ("show counts") would count the pool once per
     # choice: not offered.

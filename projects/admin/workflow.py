@@ -44,7 +44,7 @@ from projects.models import (
     StatusChange,
     SupportDecision,
 )
-from registry.counting import CountingPaginator
+from registry.counting import AdminCountingPaginator
 
 # Fields only the workflow changes: shown, never edited.
 WORKFLOW_READONLY_FIELDS = ("status", "screening_round", "version")
@@ -214,7 +214,7 @@ class WorkflowAdminMixin:
             # The order by score would tell what the hidden scores are.
             queue = queue.order_by("code")
         # A page at a time: the whole queue is thousands of projects in a large pool.
-        paginator = CountingPaginator(queue, self.screening_queue_page_size)
+        paginator = AdminCountingPaginator(queue, self.screening_queue_page_size)
         page = paginator.get_page(request.GET.get("p"))
         rows = []
         for project in page.object_list:
@@ -362,7 +362,7 @@ class PoolScaleChangelistMixin:
     rather than by a date hierarchy (whose year and month links are a DISTINCT over the
     whole table on every request)."""
 
-    paginator = CountingPaginator
+    paginator = AdminCountingPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 

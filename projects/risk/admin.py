@@ -19,7 +19,7 @@ from projects.risk import access as risk_access
 from projects.risk import services
 from projects.risk.models import CountryRisk, ProjectRisk, Warning
 from registry.admin import NoDeleteMixin
-from registry.counting import CountingPaginator
+from registry.counting import AdminCountingPaginator
 
 
 def _form_error(error: DomainError) -> ValidationError:
@@ -222,7 +222,7 @@ class WarningAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
     list_select_related = ("project", "project__lead_unit")
     # A pool's worth of warnings: counted up to a limit (`registry.counting`), no
     # unfiltered total, no counts beside the filters' choices.
-    paginator = CountingPaginator
+    paginator = AdminCountingPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     search_fields = ("project__code", "detail")
