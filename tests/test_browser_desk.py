@@ -123,6 +123,16 @@ def test_manager_pages_read_right(
     table = page.locator("#result_list").bounding_box()
     assert table["x"] + table["width"] <= 1440
 
+    # The lead unit is searched, not listed: type part of its name, pick it, the list
+    # filters at once (the admin's Select2, under the strict CSP).
+    unit = in_language(language, lambda: desk_pool.lead_unit.name)
+    page.click("details.search-filter:has(#filter-lead_unit) > summary")
+    pick_autocomplete(page, "filter-lead_unit", unit)
+    page.wait_for_url(f"**lead_unit={desk_pool.lead_unit_id}*")
+    assert desk_pool.code in page.locator("#result_list").inner_text()
+    assert unit in page.locator("details.search-filter:has(#filter-lead_unit)").inner_text()
+    check_page(page, language, "changelist-lead-unit")
+
     page.goto(f"{live_server.url}/admin/projects/project/{desk_pool.pk}/change/")
     check_page(page, language, "project")
     page.goto(f"{live_server.url}/admin/projects/project/{desk_pool.pk}/history/")
