@@ -269,3 +269,14 @@ def test_officer_sees_no_declarations_either(
     assert "Shareholder of the lead unit" in change_page(client, in_screening).content.decode()
     managed = api_client(manager).get(f"{API}/projects/{in_screening.code}/history/")
     assert "Shareholder of the lead unit" in managed.content.decode()
+
+
+def test_api_reviewer_reads_no_other_score_of_the_round_before_their_own(
+    api_client, reviewer, second_reviewer, manager, in_screening
+):
+    review(in_screening, reviewer)
+    url = f"{API}/projects/{in_screening.code}/reviews/"
+    assert api_client(second_reviewer).get(url).json()["count"] == 0
+    assert api_client(manager).get(url).json()["count"] == 1
+    review(in_screening, second_reviewer)
+    assert api_client(second_reviewer).get(url).json()["count"] == 2

@@ -113,6 +113,8 @@ REVIEWS = SubResource(
     list_serializer=lambda user: s.ReviewSerializer,
     may_list=access.can_view_reviews,
     list_refusal=gettext_lazy("Reviews are for reviewers and managers."),
+    # No other score of the current round before one's own review (as in the admin).
+    narrow=access.visible_reviews,
     create_serializer=s.ReviewCreateSerializer,
     created_serializer=s.ReviewSerializer,
     may_post=access.can_review,
