@@ -348,6 +348,7 @@ def _take_step(project: Project, step: str, next_step: str | None, row: dict, at
                 reviewer=reviewer,
                 scores=scores,
                 recommendation=recommendation,
+                conflict_declaration=Review.ConflictDeclaration.NONE,
                 comment="演示数据。示例评审意见。Demo data: sample review.",
             )
         return project

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext
 
 from partners.models import Partner
+from projects import access
 from projects.models import (
     Participation,
     ProgressUpdate,
@@ -149,7 +150,7 @@ def _want_labels(model, records, labels: _Labels) -> None:
             labels.want(field.related_model, getattr(record, field.attname))
 
 
-def project_history(project: Project, *, partner_view: bool = False) -> list[dict]:
+def project_history(project: Project, *, partner_view: bool = False, viewer=None) -> list[dict]:
     """Every transition and recorded change of a project, oldest first.
 
     Each entry: at, actor (username or None), kind ("transition" or "change"), model,
@@ -157,7 +158,10 @@ def project_history(project: Project, *, partner_view: bool = False) -> list[dic
     changes ([{field, label, old, new, old_display, new_display}]), from_status,
     to_status, reason. A transition carries the field changes made with it (status,
     screening round, next review due…), so each transition is exactly one entry.
-    `partner_view` leaves out reviews, support decisions and internal fields.
+    `partner_view` leaves out reviews, support decisions and internal fields. With a
+    `viewer`, a review's entries show only if the viewer may read that review
+    (`access.visible_reviews`): officers see none, and a reviewer sees no other score of
+    the current round before recording their own, as on the decision panel.
     """
     labels = _Labels()
     transitions = list(
@@ -176,11 +180,13 @@ def project_history(project: Project, *, partner_view: bool = False) -> list[dic
     for model in CHILD_MODELS:
         if partner_view and model in PARTNER_HIDDEN_MODELS:
             continue
-        child_records[model] = list(
-            model.history.model.objects.filter(project_id=project.pk).order_by(
-                "history_date", "history_id"
-            )
-        )
+        records = model.history.model.objects.filter(project_id=project.pk)
+        if model is Review and viewer is not None:
+            if not access.can_view_reviews(viewer):
+                continue
+            readable = access.visible_reviews(viewer, Review.objects.filter(project=project))
+            records = records.filter(id__in=readable.values("pk"))
+        child_records[model] = list(records.order_by("history_date", "history_id"))
     for model, records in [(Project, project_records), *child_records.items()]:
         _want_labels(model, records, labels)
     labels.load()

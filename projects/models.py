@@ -516,6 +516,12 @@ class Review(models.Model):
         NOT_SELECT = "not_select", _("do not select")
         REVISE = "revise", _("return for revision")
 
+    class ConflictDeclaration(models.TextChoices):
+        NONE = "none", _("no conflict of interest")
+        DECLARED = "declared", _("conflict of interest declared")
+        # Reviews recorded before reviewers were asked; never chosen by a reviewer.
+        NOT_ASKED = "not_asked", _("not asked (recorded before declarations)")
+
     project = models.ForeignKey(
         Project, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("project")
     )
@@ -554,6 +560,17 @@ class Review(models.Model):
         blank=True,
         validators=[validate_no_control_characters, MaxLengthValidator(SHORT_TEXT_MAX_CHARS)],
     )
+    # Declared by the reviewer with each review: a declared conflict keeps the review on
+    # record but out of the round's average, spread and quorum.
+    conflict_declaration = models.CharField(
+        _("conflict of interest"), max_length=12, choices=ConflictDeclaration
+    )
+    conflict_note = models.TextField(
+        _("conflict of interest note"),
+        blank=True,
+        default="",
+        validators=[validate_no_control_characters, MaxLengthValidator(SHORT_TEXT_MAX_CHARS)],
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
 
@@ -574,6 +591,10 @@ class Review(models.Model):
             models.UniqueConstraint(
                 fields=["project", "reviewer", "round"], name="review_once_per_round"
             ),
+            models.CheckConstraint(
+                condition=~Q(conflict_declaration="declared", conflict_note=""),
+                name="review_declared_conflict_has_note",
+            ),
             *[
                 models.CheckConstraint(
                     condition=Q(**{f"{name}__gte": 1}) & Q(**{f"{name}__lte": 5}),
@@ -592,6 +613,16 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} / {self.reviewer} / {self.round}"
+
+    @property
+    def conflict_declared(self) -> bool:
+        return self.conflict_declaration == self.ConflictDeclaration.DECLARED
+
+    @classmethod
+    def counted(cls, prefix: str = "") -> Q:
+        """The reviews that count in a round's average, spread and quorum: all but those
+        whose reviewer declared a conflict of interest (`prefix` as in `reviews__`)."""
+        return ~Q(**{f"{prefix}conflict_declaration": cls.ConflictDeclaration.DECLARED})
 
 
 class SupportDecision(models.Model):

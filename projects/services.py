@@ -700,6 +700,24 @@ def review_scores(scores: dict) -> dict[str, int]:
     return clean
 
 
+# What a reviewer may declare; "not_asked" marks only the reviews recorded before.
+REVIEW_DECLARATIONS = (Review.ConflictDeclaration.NONE, Review.ConflictDeclaration.DECLARED)
+
+
+def review_declaration_errors(declaration: str, note: str) -> dict:
+    """The field errors of a conflict-of-interest declaration: one of
+    `REVIEW_DECLARATIONS` must be made, and a declared conflict says what it is."""
+    if declaration not in REVIEW_DECLARATIONS:
+        return {
+            "conflict_declaration": [
+                _("Declare whether you have a conflict of interest with this project.")
+            ]
+        }
+    if declaration == Review.ConflictDeclaration.DECLARED and not note:
+        return {"conflict_note": [_("Say what the conflict of interest is.")]}
+    return {}
+
+
 def weighted_score(scores: dict[str, int]) -> Decimal:
     """sum(score * weight) / sum(weights), with the weights in REGISTRY_REVIEW_WEIGHTS."""
     weights = settings.REGISTRY_REVIEW_WEIGHTS
@@ -720,10 +738,14 @@ def review_record(
     reviewer,
     scores: dict,
     recommendation: str,
+    conflict_declaration: str,
+    conflict_note: str = "",
     comment: str = "",
     expected_version: int | None = None,
 ) -> Review:
-    """Record one reviewer's scored review in the project's current screening round."""
+    """Record one reviewer's scored review in the project's current screening round, with
+    the reviewer's conflict-of-interest declaration ("none", or "declared" with a note
+    saying what the conflict is)."""
     project = lock_project(project)
     check_version(project, expected_version)
     if not access.can_review(reviewer, project):
@@ -751,6 +773,10 @@ def review_record(
                 ]
             }
         )
+    conflict_note = (conflict_note or "").strip()
+    declaration_errors = review_declaration_errors(conflict_declaration, conflict_note)
+    if declaration_errors:
+        raise InvalidData(declaration_errors)
     # The project row is locked, so this check cannot race with a concurrent review.
     if Review.objects.filter(
         project=project, reviewer=reviewer, round=project.screening_round
@@ -770,10 +796,20 @@ def review_record(
         reviewer=reviewer,
         round=project.screening_round,
         recommendation=recommendation,
+        conflict_declaration=conflict_declaration,
+        conflict_note=conflict_note,
         comment=comment or "",
         weighted_score=weighted_score(clean_scores),
         **clean_scores,
     )
+    try:
+        # The texts' own validators (length, control characters); the rules above
+        # already stand for the constraints, whose names are no message for a person.
+        review.full_clean(
+            exclude=["project", "reviewer"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        raise InvalidData(error) from None
     _set_simple_history_user(review, reviewer)
     review.save()
     bump_version(project)

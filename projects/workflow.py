@@ -95,11 +95,13 @@ def shares_add_up(project: Project) -> str | None:
 
 
 def current_round_reviews(project: Project) -> int:
-    return project.reviews.filter(round=project.screening_round).count()
+    """The current round's reviews that count: a review whose reviewer declared a conflict
+    of interest stays on record but is not one of the reviews the decision rests on."""
+    return project.reviews.filter(Review.counted(), round=project.screening_round).count()
 
 
 def has_enough_reviews(project: Project) -> str | None:
-    """REGISTRY_MIN_REVIEWS reviews in the current round"""
+    """REGISTRY_MIN_REVIEWS reviews in the current round without a declared conflict"""
     needed = settings.REGISTRY_MIN_REVIEWS
     count = current_round_reviews(project)
     if count >= needed:
@@ -543,7 +545,9 @@ def screening_queue(user):
     """Projects in screening the user sees, best weighted average score of the current
     round first (unscored last), with the number of reviews and whether the user has
     already reviewed it in this round."""
-    in_round = Q(reviews__round=F("screening_round"))
+    # Reviews with a declared conflict of interest count neither in the average nor in
+    # the number of reviews (as on the project's decision panel and for `select`).
+    in_round = Q(reviews__round=F("screening_round")) & Review.counted("reviews__")
     return (
         access.visible_projects(user, Project.objects.filter(status=Status.SCREENING))
         .select_related("lead_unit")

@@ -277,6 +277,8 @@ REGISTRY_STATS_WORK_MEM = os.environ.get("REGISTRY_STATS_WORK_MEM", "128MB")
 # Lists longer than this are not counted row by row: their `count` is the planner's
 # estimate, marked as one (registry.counting; PostgreSQL only, SQLite counts exactly).
 REGISTRY_EXACT_COUNT_LIMIT = int(os.environ.get("REGISTRY_EXACT_COUNT_LIMIT", "10000"))
+# The same for the admin's changelists ("about N" above it).
+REGISTRY_ADMIN_EXACT_COUNT_LIMIT = int(os.environ.get("REGISTRY_ADMIN_EXACT_COUNT_LIMIT", "1000"))
 # Reference rows named by a filter and the partners a search word matches are cached
 # until their own tables next change (registry.freshness; PostgreSQL only).
 # REGISTRY_RESULT_CACHE=0 looks them up on every request.

@@ -109,3 +109,4 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     risk = 3
     weighted_score = Decimal("3.00")
     recommendation = Review.Recommendation.SELECT
+    conflict_declaration = Review.ConflictDeclaration.NONE

@@ -154,7 +154,14 @@ def test_dashboard_filters_are_labelled_selects_and_date_pickers(client, manager
     assert 'type="date" name="period_start"' in body
     assert '<select name="country_group"' in body
     assert '<select name="sector"' in body
-    assert f'<option value="{lead_unit.pk}">{lead_unit.name_zh}</option>' in body
+    # The lead unit is searched (the admin's Select2), not listed.
+    assert 'name="lead_unit"' in body and "admin-autocomplete" in body
+    assert f'<option value="{lead_unit.pk}"' not in body
+    with translation.override("zh-hans"):
+        chosen = client.get(reverse("admin-dashboard"), {"lead_unit": lead_unit.pk})
+    assert f'<option value="{lead_unit.pk}" selected>{lead_unit.name_zh}</option>' in (
+        chosen.content.decode()
+    )
     assert "2632000000.00" not in body
     assert 'title="2,632,000,000.00 CNY"' in body
     assert '<ol class="breadcrumbs">' in body
@@ -309,7 +316,7 @@ def test_review_form_has_no_preselected_recommendation_and_returns_to_the_queue(
     assert form.fields["recommendation"].choices[0][0] == ""
 
     # Without a recommendation: refused, nothing saved.
-    data = {"project": in_screening.pk, **SCORES, "comment": "ok"}
+    data = {"project": in_screening.pk, **SCORES, "comment": "ok", "conflict_declaration": "none"}
     response = client.post(add, data)
     assert response.status_code == 200 and "recommendation" in response.context["form"].errors
     assert not in_screening.reviews.exists()
@@ -459,3 +466,23 @@ def test_support_and_progress_go_back_to_the_project_page(client, manager, offic
         },
     )
     assert response.status_code == 302 and response.url == page
+
+
+@pytest.mark.parametrize(
+    ("language", "cny"), [("zh-hans", "CNY 人民币"), ("en", "CNY Yuan Renminbi")]
+)
+def test_support_form_is_styled_and_names_currencies_in_the_page_language(
+    client, manager, project, language, cny
+):
+    from tests.test_reviews_support import in_status
+
+    selected = in_status(project, "selected")
+    client.force_login(manager)
+    body = client.get(
+        reverse("admin:projects_supportdecision_add"),
+        {"project": selected.pk},
+        headers={"accept-language": language},
+    ).content.decode()
+    assert f'<option value="CNY">{cny}</option>' in body
+    # The admin's form styles: aligned rows, the date pickers' icons.
+    assert "admin/css/forms" in body

@@ -261,6 +261,7 @@ def review_data(project, **extra):
         "risk": 4,
         "recommendation": "select",
         "comment": "",
+        "conflict_declaration": "none",
         **extra,
     }
 

@@ -35,6 +35,7 @@ REVIEW = {
     "regional_balance": 3,
     "risk": 4,
     "recommendation": "select",
+    "conflict_declaration": "none",
     "comment": "供应链联动明显",
 }
 

@@ -762,6 +762,7 @@ def test_review_and_support_and_progress_flow(
                 4,
             ),
             "recommendation": "select",
+            "conflict_declaration": "none",
             "comment": "好",
         },
         HTTP_IF_MATCH=etag(project),

@@ -123,6 +123,16 @@ def test_manager_pages_read_right(
     table = page.locator("#result_list").bounding_box()
     assert table["x"] + table["width"] <= 1440
 
+    # The lead unit is searched, not listed: type part of its name, pick it, the list
+    # filters at once (the admin's Select2, under the strict CSP).
+    unit = in_language(language, lambda: desk_pool.lead_unit.name)
+    page.click("details.search-filter:has(#filter-lead_unit) > summary")
+    pick_autocomplete(page, "filter-lead_unit", unit)
+    page.wait_for_url(f"**lead_unit={desk_pool.lead_unit_id}*")
+    assert desk_pool.code in page.locator("#result_list").inner_text()
+    assert unit in page.locator("details.search-filter:has(#filter-lead_unit)").inner_text()
+    check_page(page, language, "changelist-lead-unit")
+
     page.goto(f"{live_server.url}/admin/projects/project/{desk_pool.pk}/change/")
     check_page(page, language, "project")
     page.goto(f"{live_server.url}/admin/projects/project/{desk_pool.pk}/history/")
@@ -250,11 +260,12 @@ def test_path_manager_starts_screening(live_server, browser, officer, manager, p
         assert workflow.status_label(Status.SCREENING) in text
 
 
-def fill_review(page, scores: dict, recommendation: str) -> None:
+def fill_review(page, scores: dict, recommendation: str, declaration: str = "none") -> None:
     for name, score in scores.items():
         page.check(f"input[name='{name}'][value='{score}']")
     page.select_option("#id_recommendation", recommendation)
     page.fill("#id_comment", "供应链联动明显")
+    page.check(f"input[name='conflict_declaration'][value='{declaration}']")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -270,9 +281,10 @@ def test_path_two_reviewers_score_without_seeing_each_other(
     check_page(first, language, "path-c-1-queue")
     first.click(f"{row} a.button")
     first.wait_for_selector("#review-form")
-    # Nothing chosen in advance.
+    # Nothing chosen in advance, the conflict-of-interest declaration included.
     assert first.locator("#id_recommendation").input_value() == ""
     assert first.locator("#review-form input[type=radio]:checked").count() == 0
+    assert first.locator("#conflict-of-interest input[name=conflict_declaration]").count() == 2
     fill_review(
         first,
         {
@@ -300,15 +312,28 @@ def test_path_two_reviewers_score_without_seeing_each_other(
     second.wait_for_selector("#review-form")
     text = check_page(second, language, "path-c-5-review-form-second-reviewer")
     assert shown not in text and shown not in second.content()
-    fill_review(second, dict.fromkeys(Review.CRITERIA, 2), "revise")
+    # The second reviewer declares a conflict of interest: without saying what it is, the
+    # review is refused, the error beside the note.
+    fill_review(second, dict.fromkeys(Review.CRITERIA, 2), "revise", declaration="declared")
+    second.click("#review-form input[type=submit]")
+    second.wait_for_selector(".field-conflict_note .errorlist")
+    check_page(second, language, "path-c-6-conflict-note-missing")
+    assert not Review.objects.filter(reviewer=second_reviewer).exists()
+    second.fill("#id_conflict_note", "本人曾任牵头单位顾问")
     second.click("#review-form input[type=submit]")
     second.wait_for_url(f"**{QUEUE}")
-    # Having reviewed, the second reviewer sees the round's average.
-    scores = [r.weighted_score for r in Review.objects.filter(project=project)]
-    assert len(scores) == 2
-    average = f"{sum(scores) / 2:.2f}"
-    assert average in second.locator(row).inner_text()
-    check_page(second, language, "path-c-6-queue-both-reviewed")
+    conflicted = Review.objects.get(reviewer=second_reviewer)
+    assert (conflicted.conflict_declaration, conflicted.conflict_note) == (
+        "declared",
+        "本人曾任牵头单位顾问",
+    )
+    # Having reviewed, the second reviewer sees the round's average: the declared conflict
+    # is not counted in it, nor in the number of reviews.
+    assert Review.objects.filter(project=project).count() == 2
+    cells = second.locator(f"{row} td")
+    assert cells.nth(3).inner_text().strip() == "1"
+    assert cells.nth(4).inner_text().strip() == shown
+    check_page(second, language, "path-c-7-queue-both-reviewed")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -327,6 +352,9 @@ def test_path_manager_selects_and_records_support(
     log_in(page, live_server.url, manager, change_url(project))
     page.wait_for_selector("#round-reviews")
     assert page.locator("#round-reviews thead th").count() == 3
+    # Each review's conflict-of-interest declaration, and the rule on counting them.
+    assert page.locator("#round-reviews td[data-declaration='none']").count() == 2
+    assert page.locator("#conflict-rule").count() == 1
     check_page(page, language, "path-d-1-round-reviews")
     confirm_transition(page, language, "select", "path-d-2")
     project.refresh_from_db()

@@ -28,6 +28,7 @@ def pool(lead_unit):
 @pytest.fixture
 def tiny_limit(settings):
     settings.REGISTRY_EXACT_COUNT_LIMIT = LIMIT
+    settings.REGISTRY_ADMIN_EXACT_COUNT_LIMIT = LIMIT
 
 
 def count_statements(queries) -> list[str]:
@@ -160,3 +161,18 @@ def test_changelist_never_counts_the_whole_table(client, manager, pool, tiny_lim
     factories.ProjectFactory.create_batch(10, lead_unit=pool[0].lead_unit)
     _response, queries = changelist(client, query)
     assert len(queries) == few
+
+
+@pytest.mark.postgres
+def test_admin_counts_to_its_own_lower_limit(client, manager, pool, settings):
+    """The admin's lists count exactly only up to REGISTRY_ADMIN_EXACT_COUNT_LIMIT (a
+    person needs no exact figure above a thousand); the API keeps its own limit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the capped count is PostgreSQL's")
+    settings.REGISTRY_EXACT_COUNT_LIMIT = 1000
+    settings.REGISTRY_ADMIN_EXACT_COUNT_LIMIT = LIMIT
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("admin:projects_project_changelist"))
+    assert response.context["cl"].paginator.count_is_estimate
+    assert any(f"LIMIT {LIMIT + 1}" in sql for sql in count_statements(captured))

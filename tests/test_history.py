@@ -44,10 +44,18 @@ def build_story(officer, manager, reviewer, second_reviewer, lead_unit, foreign_
     project = services.project_transition(project=project, actor=officer, action="submit")
     project = services.project_transition(project=project, actor=manager, action="start_screening")
     services.review_record(
-        project=project, reviewer=reviewer, scores=SCORES, recommendation="select"
+        project=project,
+        reviewer=reviewer,
+        scores=SCORES,
+        recommendation="select",
+        conflict_declaration="none",
     )
     services.review_record(
-        project=project, reviewer=second_reviewer, scores=SCORES, recommendation="revise"
+        project=project,
+        reviewer=second_reviewer,
+        scores=SCORES,
+        recommendation="revise",
+        conflict_declaration="none",
     )
     project = services.project_transition(project=project, actor=manager, action="select")
     services.support_decide(

@@ -89,6 +89,7 @@ def test_child_writes_refuse_a_stale_version(write, project, officer, manager, r
             reviewer=reviewer,
             scores={},
             recommendation="select",
+            conflict_declaration="none",
             expected_version=stale,
         ),
         "support": lambda: services.support_decide(

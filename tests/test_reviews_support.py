@@ -40,6 +40,8 @@ def review(project, reviewer, **extra):
         reviewer=reviewer,
         scores=extra.pop("scores", SCORES),
         recommendation=extra.pop("recommendation", "select"),
+        conflict_declaration=extra.pop("conflict_declaration", "none"),
+        conflict_note=extra.pop("conflict_note", ""),
         comment=extra.pop("comment", "供应链联动明显"),
     )
 

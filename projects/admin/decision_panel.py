@@ -58,7 +58,13 @@ def submit_checklist(project) -> list[dict]:
 def round_reviews(project, user) -> dict | None:
     """The current round's reviews as columns, criteria as rows, with the average and
     spread (population standard deviation) of the weighted scores. None when the user
-    may not see them (officers; reviewers before their own review)."""
+    may not see them (officers; reviewers before their own review).
+
+    A review whose reviewer declared a conflict of interest is shown, flagged, with the
+    declaration, but left out of the average, the spread and the reviews counted towards
+    the minimum: a score given under a conflict should not move the decision, and the
+    manager still reads what was said. Reviews recorded before declarations were asked
+    ("not asked") count as they did."""
     if project.status != Status.SCREENING and not project.reviews.exists():
         return None
     reviews = list(project.reviews.filter(round=project.screening_round).select_related("reviewer"))
@@ -67,10 +73,13 @@ def round_reviews(project, user) -> dict | None:
         user, reviewed_by_me=reviewed_by_me
     ):
         return None
-    scores = [float(review.weighted_score) for review in reviews]
+    counted = [review for review in reviews if not review.conflict_declared]
+    scores = [float(review.weighted_score) for review in counted]
     return {
         "round": project.screening_round,
         "reviews": reviews,
+        "counted": len(counted),
+        "conflicts": len(reviews) - len(counted),
         "criteria": [
             {
                 "label": Review._meta.get_field(name).verbose_name,

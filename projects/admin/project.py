@@ -21,7 +21,10 @@ from projects.admin.filters import (
     DateRangeFilter,
     DropdownChoicesFilter,
     DropdownFilterMixin,
+    SearchFilter,
     ValueRangeFilter,
+    choice_urls,
+    search_select_media,
 )
 from projects.admin.importing import ImportAdminMixin
 from projects.admin.widgets import CurrencySelect
@@ -35,19 +38,10 @@ from projects.models import (
 )
 from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
-from registry.counting import CountingPaginator
-from registry.models import Country, CountryGroup, Sector
+from registry.counting import AdminCountingPaginator
+from registry.models import CountryGroup, Sector
 
 # --- Filters ----------------------------------------------------------------------------
-
-
-def _id_value(list_filter) -> int:
-    """The filter's value as an id; anything else is a bad lookup (the changelist shows
-    its "?e=1" page, never a server error)."""
-    try:
-        return int(list_filter.value())
-    except (TypeError, ValueError) as error:
-        raise IncorrectLookupParameters(error) from error
 
 
 class ReferenceCodeFilter(DropdownFilterMixin, admin.SimpleListFilter):
@@ -86,20 +80,17 @@ class SectorFilter(ReferenceCodeFilter):
         return f"— {row.name}" if row.parent_id else row.name
 
 
-class CountryFilter(DropdownFilterMixin, admin.SimpleListFilter):
+class CountryFilter(SearchFilter):
+    """Typed, not listed: listing only the countries some project names read the whole
+    country-share table on every request."""
+
     title = _("country")
     parameter_name = "country"
+    source = "country"
 
-    def lookups(self, request, model_admin):
-        # Only countries some project names: the full list of 249 would bury the useful ones.
-        used = Country.objects.filter(Exists(ProjectCountry.objects.filter(country=OuterRef("pk"))))
-        return [(country.pk, f"{country.pk} {country.name}") for country in used]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
+    def filter_on(self, queryset, row):
         return queryset.filter(
-            Exists(ProjectCountry.objects.filter(project=OuterRef("pk"), country_id=self.value()))
+            Exists(ProjectCountry.objects.filter(project=OuterRef("pk"), country_id=row.pk))
         )
 
 
@@ -110,35 +101,23 @@ class CountryGroupFilter(ReferenceCodeFilter):
     project_method = "in_country_group"
 
 
-class LeadUnitFilter(DropdownFilterMixin, admin.SimpleListFilter):
+class LeadUnitFilter(SearchFilter):
     title = _("lead unit")
     parameter_name = "lead_unit"
+    source = "partner"
 
-    def lookups(self, request, model_admin):
-        leading = access.visible_projects(request.user).filter(lead_unit=OuterRef("pk"))
-        return [(unit.pk, unit.name) for unit in Partner.objects.filter(Exists(leading))]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        return queryset.filter(lead_unit_id=_id_value(self))
+    def filter_on(self, queryset, row):
+        return queryset.filter(lead_unit_id=row.pk)
 
 
-class ParticipatingPartnerFilter(DropdownFilterMixin, admin.SimpleListFilter):
+class ParticipatingPartnerFilter(SearchFilter):
     title = _("participating partner")
     parameter_name = "partner"
+    source = "partner"
 
-    def lookups(self, request, model_admin):
-        taking_part = Participation.objects.filter(partner=OuterRef("pk"))
-        return [
-            (partner.pk, partner.name) for partner in Partner.objects.filter(Exists(taking_part))
-        ]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
+    def filter_on(self, queryset, row):
         return queryset.filter(
-            Exists(Participation.objects.filter(project=OuterRef("pk"), partner_id=_id_value(self)))
+            Exists(Participation.objects.filter(project=OuterRef("pk"), partner_id=row.pk))
         )
 
 
@@ -374,12 +353,35 @@ class ProjectAdmin(
     # Django counts the whole table for "N total" and the filtered rows for the pages;
     # both grow with the pool. The pages count up to a limit and estimate above it
     # (`registry.counting`, "about N"), and the unfiltered total is not shown.
-    paginator = CountingPaginator
+    paginator = AdminCountingPaginator
     show_full_result_count = False
+    # Counts beside each filter's choices ("show counts") would count the pool once per
+    # choice: not offered.
+    show_facets = admin.ShowFacets.NEVER
 
-    class Media:
-        css = {"all": ("projects/admin/changelist.css",)}
-        js = ("projects/admin/date_only.js",)
+    @property
+    def media(self):
+        # The searched filters' Select2 (the change form has it through its own widgets).
+        return (
+            super().media
+            + search_select_media()
+            + forms.Media(
+                css={"all": ["projects/admin/changelist.css"]},
+                js=["projects/admin/date_only.js"],
+            )
+        )
+
+    def get_urls(self):
+        # The searched filters' choices (lead unit, partner, country), also asked by the
+        # dashboard's and the warnings' filters.
+        return [*choice_urls(self), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        # The list takes the whole width: with the navigation sidebar beside it and the
+        # filters, its last columns were cut off on a laptop screen (1440 px). The
+        # breadcrumbs and the index lead elsewhere.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     base_fieldsets = (
         (None, {"fields": ("title_zh", "title_en", "kind", "lead_unit", "tags")}),

@@ -27,7 +27,13 @@ from partners.admin import AccessRightsMixin
 from partners.models import Partner
 from projects import access, review_rubric, services, workflow
 from projects.admin import decision_panel
-from projects.admin.widgets import CurrencySelect
+from projects.admin.filters import (
+    DateRangeFilter,
+    DropdownChoicesFilter,
+    DropdownFilterMixin,
+    ValueRangeFilter,
+)
+from projects.admin.widgets import CurrencySelect, currency_choices
 from projects.errors import DomainError, InvalidData
 from projects.history import project_history
 from projects.models import (
@@ -38,6 +44,7 @@ from projects.models import (
     StatusChange,
     SupportDecision,
 )
+from registry.counting import AdminCountingPaginator
 
 # Fields only the workflow changes: shown, never edited.
 WORKFLOW_READONLY_FIELDS = ("status", "screening_round", "version")
@@ -61,6 +68,21 @@ class ReviewOverdueFilter(admin.SimpleListFilter):
                 next_review_due__lte=today + datetime.timedelta(days=30),
             )
         return queryset
+
+
+class CurrencyFilter(DropdownFilterMixin, admin.SimpleListFilter):
+    title = _("currency")
+    parameter_name = "currency"
+
+    def lookups(self, request, model_admin):
+        return [
+            choice for _group, group_choices in currency_choices()[1:] for choice in group_choices
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(currency=self.value())
 
 
 class TransitionForm(forms.Form):
@@ -94,6 +116,7 @@ class WorkflowAdminMixin:
     bulk_transition_template = "admin/projects/project/bulk_transition_confirm.html"
     transition_template = "admin/projects/project/transition_confirm.html"
     screening_queue_template = "admin/projects/project/screening_queue.html"
+    screening_queue_page_size = 50
 
     # --- URLs and views ------------------------------------------------------------------
 
@@ -186,8 +209,15 @@ class WorkflowAdminMixin:
         if not access.sees_whole_pool(request.user):
             raise PermissionDenied
         review_add = reverse(f"{self.admin_site.name}:projects_review_add")
+        queue = workflow.screening_queue(request.user)
+        if not access.can_decide(request.user):
+            # The order by score would tell what the hidden scores are.
+            queue = queue.order_by("code")
+        # A page at a time: the whole queue is thousands of projects in a large pool.
+        paginator = AdminCountingPaginator(queue, self.screening_queue_page_size)
+        page = paginator.get_page(request.GET.get("p"))
         rows = []
-        for project in workflow.screening_queue(request.user):
+        for project in page.object_list:
             may_review = access.can_review(request.user, project) and not project.reviewed_by_me
             rows.append(
                 {
@@ -199,14 +229,13 @@ class WorkflowAdminMixin:
                     else None,
                 }
             )
-        if not access.can_decide(request.user):
-            # The order by score would tell what the hidden scores are.
-            rows.sort(key=lambda row: row["project"].code)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Screening queue"),
             "rows": rows,
+            "page": page,
+            "paginator": paginator,
             "min_reviews": settings.REGISTRY_MIN_REVIEWS,
         }
         return TemplateResponse(request, self.screening_queue_template, context)
@@ -225,7 +254,7 @@ class WorkflowAdminMixin:
                 project, request.user, transition_url=self._transition_url
             )
             extra_context["project_history"] = project_history(
-                project, partner_view=access.is_partner_only(request.user)
+                project, partner_view=access.is_partner_only(request.user), viewer=request.user
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -326,7 +355,19 @@ class WorkflowAdminMixin:
 # --- Admins that add through a service ----------------------------------------------------
 
 
-class ServiceAddAdmin(AccessRightsMixin, admin.ModelAdmin):
+class PoolScaleChangelistMixin:
+    """A changelist over a table that grows with the pool (reviews, decisions, progress,
+    transitions): counted up to a limit and estimated above it (`registry.counting`), no
+    unfiltered total, no counts beside the filters' choices, and dates filtered by range
+    rather than by a date hierarchy (whose year and month links are a DISTINCT over the
+    whole table on every request)."""
+
+    paginator = AdminCountingPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+class ServiceAddAdmin(PoolScaleChangelistMixin, AccessRightsMixin, admin.ModelAdmin):
     """Adds through a form whose data goes to a service function; read-only afterwards,
     never deleted."""
 
@@ -410,6 +451,27 @@ class ReviewForm(UserForm):
         choices=[("", "—"), *Review.Recommendation.choices], label=_("recommendation")
     )
     comment = forms.CharField(label=_("comment"), widget=forms.Textarea, required=False)
+    # Declared with every review, nothing chosen in advance; the service checks that a
+    # declared conflict says what it is.
+    conflict_declaration = forms.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in Review.ConflictDeclaration.choices
+            if value in services.REVIEW_DECLARATIONS
+        ],
+        label=_("conflict of interest"),
+        widget=forms.RadioSelect,
+        help_text=_(
+            "A review with a declared conflict is kept and shown to managers, but not counted "
+            "in the round's average, spread or reviews needed."
+        ),
+    )
+    conflict_note = forms.CharField(
+        label=_("conflict of interest note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Required when you declare a conflict: say what it is."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -426,7 +488,16 @@ class ReviewForm(UserForm):
                 help_text=field.help_text,
                 widget=forms.RadioSelect(attrs={"class": "rubric"}),
             )
-        self.order_fields(["project", *Review.CRITERIA, "recommendation", "comment"])
+        self.order_fields(
+            [
+                "project",
+                *Review.CRITERIA,
+                "recommendation",
+                "comment",
+                "conflict_declaration",
+                "conflict_note",
+            ]
+        )
 
 
 @admin.register(Review)
@@ -440,12 +511,18 @@ class ReviewAdmin(ServiceAddAdmin):
         "round",
         "weighted_score",
         "recommendation",
+        "conflict_declaration",
         "created_at",
     )
-    list_filter = ("recommendation", "round")
+    list_filter = (
+        ("recommendation", DropdownChoicesFilter),
+        ("conflict_declaration", DropdownChoicesFilter),
+        # Typed, not listed: the rounds' list was a DISTINCT over every review.
+        ("round", ValueRangeFilter),
+        ("created_at", DateRangeFilter),
+    )
     list_select_related = ("project", "reviewer")
     search_fields = ("project__code", "project__title_zh", "project__title_en")
-    date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         return access.visible_reviews(request.user, super().get_queryset(request))
@@ -474,6 +551,8 @@ class ReviewAdmin(ServiceAddAdmin):
             reviewer=request.user,
             scores={name: data[name] for name in Review.CRITERIA},
             recommendation=data["recommendation"],
+            conflict_declaration=data["conflict_declaration"],
+            conflict_note=data["conflict_note"],
             comment=data["comment"],
         )
 
@@ -512,7 +591,12 @@ class SupportDecisionAdmin(ServiceAddAdmin):
         "decided_on",
         "valid_until",
     )
-    list_filter = ("kind", "currency")
+    list_filter = (
+        ("kind", DropdownChoicesFilter),
+        # The ISO list, not the currencies in use (a DISTINCT over every decision).
+        CurrencyFilter,
+        ("decided_on", DateRangeFilter),
+    )
     list_select_related = ("project", "decided_by")
     search_fields = ("project__code", "project__title_zh", "project__title_en")
 
@@ -561,7 +645,7 @@ class ProgressUpdateAdmin(ServiceAddAdmin):
     list_display = ("project", "reported_on", "author", "partner", "created_at")
     list_select_related = ("project", "author", "partner")
     search_fields = ("project__code", "note")
-    date_hierarchy = "reported_on"
+    list_filter = (("reported_on", DateRangeFilter),)
 
     def get_success_url(self, request, obj) -> str:
         return _project_page(self.admin_site, obj)
@@ -577,14 +661,20 @@ class ProgressUpdateAdmin(ServiceAddAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(AccessRightsMixin, admin.ModelAdmin):
+class StatusChangeAdmin(PoolScaleChangelistMixin, AccessRightsMixin, admin.ModelAdmin):
     """The transition log: readable, never written or removed through the admin."""
 
     list_display = ("project", "action", "from_status", "to_status", "actor", "created_at")
-    list_filter = ("action", "to_status")
+    list_filter = (
+        ("action", DropdownChoicesFilter),
+        ("to_status", DropdownChoicesFilter),
+        ("created_at", DateRangeFilter),
+    )
     list_select_related = ("project", "actor")
     search_fields = ("project__code", "reason")
-    date_hierarchy = "created_at"
+
+    class Media:
+        css = {"all": ("projects/admin/changelist.css",)}
 
     def get_queryset(self, request):
         return (

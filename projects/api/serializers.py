@@ -350,6 +350,8 @@ class ReviewSerializer(serializers.ModelSerializer):
             *Review.CRITERIA,
             "weighted_score",
             "recommendation",
+            "conflict_declaration",
+            "conflict_note",
             "comment",
             "created_at",
         ]
@@ -366,6 +368,21 @@ class ReviewCreateSerializer(StrictSerializerMixin, serializers.Serializer):
         min_value=1, max_value=5, help_text=_("5 = low risk, 1 = high risk.")
     )
     recommendation = serializers.ChoiceField(choices=Review.Recommendation.choices)
+    conflict_declaration = serializers.ChoiceField(
+        choices=[
+            choice
+            for choice in Review.ConflictDeclaration.choices
+            if choice[0] != Review.ConflictDeclaration.NOT_ASKED
+        ],
+        help_text=_(
+            "The reviewer's conflict-of-interest declaration: none, or declared (then "
+            "conflict_note says what it is). A review with a declared conflict is kept but "
+            "not counted in the round's average, spread or quorum."
+        ),
+    )
+    conflict_note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_CHARS
+    )
     comment = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_CHARS
     )

@@ -28,6 +28,8 @@ class SubResource:
     # (user) -> whether the user may read the list at all; `list_refusal` says why not.
     may_list: Callable | None = None
     list_refusal: str = ""
+    # (user, rows) -> the rows this user may read, when not all of them.
+    narrow: Callable | None = None
 
     def respond(self, view, request) -> Response:
         """The route's answer; `view` is the project viewset the route belongs to."""
@@ -37,7 +39,10 @@ class SubResource:
             view.only_pagination_parameters()
             if self.may_list is not None and not self.may_list(user):
                 raise exceptions.PermissionDenied(str(self.list_refusal))
-            return view.paginated(self.rows(project), self.list_serializer(user))
+            rows = self.rows(project)
+            if self.narrow is not None:
+                rows = self.narrow(user, rows)
+            return view.paginated(rows, self.list_serializer(user))
         if not self.may_post(user, project):
             raise exceptions.PermissionDenied(str(self.refusal))
         version = expected_version(request, project)

@@ -114,6 +114,8 @@ REVIEWS = SubResource(
     list_serializer=lambda user: s.ReviewSerializer,
     may_list=access.can_view_reviews,
     list_refusal=gettext_lazy("Reviews are for reviewers and managers."),
+    # No other score of the current round before one's own review (as in the admin).
+    narrow=access.visible_reviews,
     create_serializer=s.ReviewCreateSerializer,
     created_serializer=s.ReviewSerializer,
     may_post=access.can_review,
@@ -123,6 +125,8 @@ REVIEWS = SubResource(
         reviewer=actor,
         scores={name: data[name] for name in Review.CRITERIA},
         recommendation=data["recommendation"],
+        conflict_declaration=data["conflict_declaration"],
+        conflict_note=data["conflict_note"],
         comment=data["comment"],
         expected_version=expected_version,
     ),
@@ -479,7 +483,7 @@ class ProjectViewSet(
         if access.is_partner_only(request.user):
             entries = history.partner_history(project, viewer=request.user)
         else:
-            entries = history.project_history(project)
+            entries = history.project_history(project, viewer=request.user)
         return self.paginated(entries, s.HistoryEntrySerializer)
 
     @extend_schema(

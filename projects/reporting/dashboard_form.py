@@ -1,12 +1,12 @@
 """The dashboard's filter form as people fill it in: a date picker for each end of the
-period and selects that show names (the query string still carries the codes the
-changelist and the API use). Checking stays with `stats.FilterForm` / `parse_filters`."""
+period, selects that show names and a searched select for the lead unit (the query
+string still carries the codes the changelist and the API use). Checking stays with
+`stats.FilterForm` / `parse_filters`."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Partner
-from projects import access
+from projects.admin.filters import SearchSelect
 from projects.reporting import stats
 from registry.models import CountryGroup, Sector
 
@@ -34,8 +34,6 @@ class DashboardFilterForm(stats.FilterForm):
             choices=everything
             + [(s.code, f"— {s.name}" if s.parent_id else s.name) for s in sectors]
         )
-        leading = access.visible_projects(user).values("lead_unit")
-        units = Partner.objects.filter(pk__in=leading)
-        self.fields["lead_unit"].widget = forms.Select(
-            choices=everything + sorted(((u.pk, u.name) for u in units), key=lambda c: c[1])
-        )
+        # Searched, not listed: listing the units that lead a project read the whole pool
+        # on every request. The chosen unit is named by one query by its key.
+        self.fields["lead_unit"].widget = SearchSelect("partner", user=user)

@@ -11,15 +11,15 @@ from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from partners.admin import AccessRightsMixin
-from partners.models import Partner
 from projects import access
+from projects.admin.filters import SearchFilter, search_select_media
 from projects.errors import DomainError, InvalidData
 from projects.models import ProjectCountry
 from projects.risk import access as risk_access
 from projects.risk import services
 from projects.risk.models import CountryRisk, ProjectRisk, Warning
 from registry.admin import NoDeleteMixin
-from registry.models import Country
+from registry.counting import AdminCountingPaginator
 
 
 def _form_error(error: DomainError) -> ValidationError:
@@ -158,54 +158,26 @@ class WarningStateFilter(admin.SimpleListFilter):
         raise IncorrectLookupParameters(value)
 
 
-class WarningCountryFilter(admin.SimpleListFilter):
+class WarningCountryFilter(SearchFilter):
+    # Typed, not listed: listing the countries of projects with open warnings read the
+    # warnings and country shares of the whole pool on every request.
     title = _("country")
     parameter_name = "country"
+    source = "country"
 
-    def lookups(self, request, model_admin):
-        used = Country.objects.filter(
-            Exists(
-                ProjectCountry.objects.filter(
-                    country=OuterRef("pk"),
-                    project__warnings__resolved_at__isnull=True,
-                )
-            )
-        )
-        return [(country.pk, f"{country.pk} {country.name}") for country in used]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
+    def filter_on(self, queryset, row):
         return queryset.filter(
-            Exists(
-                ProjectCountry.objects.filter(
-                    project_id=OuterRef("project_id"), country_id=self.value()
-                )
-            )
+            Exists(ProjectCountry.objects.filter(project_id=OuterRef("project_id"), country=row))
         )
 
 
-class WarningUnitFilter(admin.SimpleListFilter):
+class WarningUnitFilter(SearchFilter):
     title = _("lead unit")
     parameter_name = "lead_unit"
+    source = "partner"
 
-    def lookups(self, request, model_admin):
-        units = Partner.objects.filter(
-            Exists(
-                access.visible_projects(request.user).filter(
-                    lead_unit=OuterRef("pk"), warnings__resolved_at__isnull=True
-                )
-            )
-        )
-        return [(unit.pk, unit.name) for unit in units]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        try:
-            return queryset.filter(project__lead_unit_id=int(self.value()))
-        except ValueError as error:
-            raise IncorrectLookupParameters(error) from error
+    def filter_on(self, queryset, row):
+        return queryset.filter(project__lead_unit=row)
 
 
 class WarningForm(forms.ModelForm):
@@ -248,7 +220,22 @@ class WarningAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
         WarningUnitFilter,
     )
     list_select_related = ("project", "project__lead_unit")
+    # A pool's worth of warnings: counted up to a limit (`registry.counting`), no
+    # unfiltered total, no counts beside the filters' choices.
+    paginator = AdminCountingPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     search_fields = ("project__code", "detail")
+
+    @property
+    def media(self):
+        # The searched filters' Select2 and the filters' styles.
+        return (
+            super().media
+            + search_select_media()
+            + forms.Media(css={"all": ["projects/admin/changelist.css"]})
+        )
+
     readonly_fields = (
         "kind",
         "severity",
