@@ -263,6 +263,18 @@ class SearchPlan:
             return len(self.rare_ids)
         return max(round(probe.density * self.pool), len(probe.ids) + 1, len(self.rare_ids))
 
+    def all_ids(self) -> list[int] | None:
+        """The ids of every matching project, when the plan has them without a walk: the
+        probe read every filtered project, or a rare search matched at most
+        `EXACT_LIMIT`. None for a common search (its matches are many: read them by
+        walking). For readers of all the matches rather than a page (sites.geojson)."""
+        probe = self.probe
+        if probe.exhausted:
+            return probe.ids
+        if not self.common and len(self.rare_ids) <= EXACT_LIMIT:
+            return self.rare_ids
+        return None
+
     def searched(self) -> QuerySet:
         return self.before_search.filter(self._matching(self.terms)).order_by(*NEWEST_FIRST)
 
