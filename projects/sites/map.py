@@ -7,6 +7,7 @@ may see, `access.visible_projects`), so the map and the figures beside it count 
 projects.
 """
 
+from django.db.models import Count
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -106,14 +107,16 @@ def _site_points(sites, *, limit: int) -> tuple[list[dict], bool]:
 def coverage(sites) -> dict:
     """Distribution centres and overseas warehouses per corridor region, and the regions
     with none, among `sites` (a Site queryset)."""
-    counts = {}
+    # Counted by the database: a row per region and type, not one per site (27,000 rows
+    # read into Python for the whole pool of the bench's 100,000 projects: 273 ms, now
+    # 155 ms). It still reads every such site of the selection on each request.
     rows = (
         sites.filter(facility_type__in=COVERAGE_TYPES)
         .values_list("country__subregion_code", "facility_type")
         .order_by()
+        .annotate(sites=Count("pk"))
     )
-    for region, facility_type in rows:
-        counts[(region, facility_type)] = counts.get((region, facility_type), 0) + 1
+    counts = {(region, facility_type): n for region, facility_type, n in rows}
     chinese = _chinese()
     regions = [
         {
