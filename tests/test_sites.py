@@ -431,6 +431,46 @@ def test_geojson_search_finds_what_the_list_finds(
         assert {p["code"] for p in listed} == expected, text
 
 
+@pytest.mark.parametrize(
+    ("probe_rows", "how"), [(1, "walked, a common search"), (1000, "by ids, all probed")]
+)
+def test_geojson_search_plans_on_postgres(
+    on_postgres,
+    monkeypatch,
+    api_client,
+    manager,
+    two_partners_sites,
+    officer,
+    lead_unit,
+    probe_rows,
+    how,
+):
+    """On PostgreSQL a search is read by the list's search plan: by the ids it found, or,
+    for a common search, by a condition checked row by row (STRPOS, no index): the same
+    features either way, newest first."""
+    from projects.api import search
+
+    project, other = two_partners_sites
+    Project.objects.filter(pk__in=[project.pk, other.pk]).update(title_en="Cold chain hub")
+    third = factories.ProjectFactory(
+        lead_unit=lead_unit, title_en="Cold chain depot", countries=[("TH", 100)]
+    )
+    add(third, officer, name_en="Depot", latitude="13.2", longitude="100.7", country="TH")
+    monkeypatch.setattr(search, "PROBE_ROWS", probe_rows)
+    monkeypatch.setattr(search, "RARE_HITS", 1)
+    client = api_client(manager)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(f"{API}/sites.geojson", {"search": "chain cold"}).json()
+    (statement,) = [q["sql"] for q in captured if '"projects_site"' in q["sql"]]
+    assert ("STRPOS" in statement) == how.startswith("walked")
+    assert [f["properties"]["project"] for f in body["features"]] == [
+        third.code,
+        other.code,
+        project.code,
+    ]
+    assert client.get(f"{API}/sites.geojson", {"search": "chain nowhere"}).json()["features"] == []
+
+
 def test_country_group_and_sector_filters_follow_their_reference_rows(
     api_client, manager, two_partners_sites
 ):

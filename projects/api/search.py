@@ -34,8 +34,9 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import Upper
+from django.db.models.functions import StrIndex, Upper
 from django.db.models.lookups import Contains as LikeContains
+from django.db.models.lookups import GreaterThan
 
 from projects.models import Participation, Project
 from registry import freshness
@@ -274,6 +275,20 @@ class SearchPlan:
         if not self.common and len(self.rare_ids) <= EXACT_LIMIT:
             return self.rare_ids
         return None
+
+    def walked_condition(self) -> Q:
+        """The terms as a condition checked row by row: the same rows as
+        `term_condition` (each term in the upper-cased search text), written
+        `STRPOS(search_text, UPPER(term)) > 0`, which no index serves. For a common
+        search (many matches) read with its own plan (sites.geojson, which needs some
+        thousand matches where a page needs 25): the planner, which cannot estimate a
+        substring, reads the trigram index of a common word as if it were rare (230 rows
+        for 11,572) and then every match's page; with this it walks the newest rows, and
+        a walk stops at its limit. PostgreSQL only (`search_text` is kept there)."""
+        condition = Q()
+        for term in self.terms:
+            condition &= Q(GreaterThan(StrIndex(F("search_text"), Upper(Value(term))), 0))
+        return condition
 
     def searched(self) -> QuerySet:
         return self.before_search.filter(self._matching(self.terms)).order_by(*NEWEST_FIRST)
