@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry import freshness
 from registry.language import pick_name
 
 
@@ -49,10 +50,25 @@ class Country(BilingualNameMixin, models.Model):
 
 
 class CountryGroupQuerySet(models.QuerySet):
-    def country_ids(self, group) -> models.QuerySet:
-        """The countries of `group`, as a subquery of their ids: what a filter by a country
-        group means (a project in any member country)."""
-        return CountryGroup.members.through.objects.filter(countrygroup=group).values("country_id")
+    def country_ids(self, group) -> list[str]:
+        """The ISO codes of `group`'s countries: what a filter by a country group means (a
+        project in any member country).
+
+        A list, which a filter puts into its statement as constants: PostgreSQL then
+        estimates the matching rows from each country's statistics. Given a subquery it
+        guessed a quarter of the pool (23,578 projects for western Europe's 2,183 of
+        100,000) and picked plans fit for that many, e.g. walking the newest projects
+        until enough matched. Read once per version of the membership table
+        (`registry.freshness`)."""
+        members = CountryGroup.members.through.objects.filter(countrygroup=group).order_by(
+            "country_id"
+        )
+        return freshness.remember(
+            ("country_group_members", group.pk),
+            lambda: list(members.values_list("country_id", flat=True)),
+            using=members.db,
+            tables=[CountryGroup.members.through._meta.db_table],
+        )
 
 
 class CountryGroup(BilingualNameMixin, models.Model):
@@ -79,10 +95,17 @@ class CountryGroup(BilingualNameMixin, models.Model):
 
 
 class SectorQuerySet(models.QuerySet):
-    def family_ids(self, sector) -> models.QuerySet:
-        """`sector` and its sub-sectors, as a subquery of their ids: what a filter by a
-        sector means (a top-level sector includes its sub-sectors)."""
-        return self.filter(Q(pk=sector.pk) | Q(parent=sector)).values("pk")
+    def family_ids(self, sector) -> list[int]:
+        """The ids of `sector` and its sub-sectors: what a filter by a sector means (a
+        top-level sector includes its sub-sectors). A list, for the planner's estimates
+        (as `CountryGroupQuerySet.country_ids`), read once per version of the table."""
+        family = self.filter(Q(pk=sector.pk) | Q(parent=sector)).order_by("pk")
+        return freshness.remember(
+            ("sector_family", sector.pk),
+            lambda: list(family.values_list("pk", flat=True)),
+            using=family.db,
+            tables=[Sector._meta.db_table],
+        )
 
 
 class Sector(BilingualNameMixin, models.Model):

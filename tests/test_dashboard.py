@@ -183,3 +183,73 @@ def test_trend_months_run_without_gaps():
     assert [tick["label"] for tick in chart["ticks"]] == ["2025-12", "2026-01", "2026-02"]
     submitted = chart["lines"][0]
     assert [dot["count"] for dot in submitted["dots"]] == [2, 0, 1]
+
+
+def test_dashboard_map_counts_warehouses_per_region(client, manager, lead_unit, officer):
+    """Distribution centres and overseas warehouses per corridor region (counted by the
+    database), the regions without any, removed sites left out."""
+    from projects.sites import services as site_services
+
+    laos = factories.ProjectFactory(lead_unit=lead_unit, countries=[("LA", 50), ("TH", 50)])
+    kazakhstan = factories.ProjectFactory(lead_unit=lead_unit, countries=[("KZ", 100)])
+
+    def site(project, country, facility_type, latitude, longitude):
+        return site_services.site_add(
+            actor=officer,
+            project=project,
+            data={"name_en": f"{facility_type} {country}", "latitude": latitude,
+                  "longitude": longitude, "country": country, "facility_type": facility_type},
+        )  # fmt: skip
+
+    site(laos, "LA", "distribution_centre", "17.9", "102.6")
+    site(laos, "TH", "distribution_centre", "13.7", "100.5")
+    site(laos, "TH", "overseas_warehouse", "13.1", "100.9")
+    site(laos, "LA", "port", "18.0", "102.7")  # not a warehouse: not counted
+    site(kazakhstan, "KZ", "overseas_warehouse", "44.2", "80.4")
+    gone = site(kazakhstan, "KZ", "distribution_centre", "43.2", "76.9")
+    site_services.site_remove(actor=officer, site=gone)
+    client.force_login(manager)
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    coverage = response.context["site_map"]["coverage"]
+    regions = {r["code"]: r for r in coverage["regions"]}
+    assert (regions["035"]["distribution_centres"], regions["035"]["overseas_warehouses"]) == (2, 1)
+    assert (regions["143"]["distribution_centres"], regions["143"]["overseas_warehouses"]) == (0, 1)
+    assert regions["034"]["total"] == regions["145"]["total"] == 0
+    assert coverage["without"] == [regions["034"]["label"], regions["145"]["label"]]
+
+
+def test_dashboard_map_points_newest_first_with_their_projects(
+    client, manager, lead_unit, officer, monkeypatch
+):
+    from projects.sites import map as site_map
+    from projects.sites import services as site_services
+
+    older = factories.ProjectFactory(lead_unit=lead_unit, countries=[("LA", 100)])
+    newer = factories.ProjectFactory(lead_unit=lead_unit, countries=[("TH", 100)])
+    for project, country, name, latitude, longitude in (
+        (older, "LA", "Vientiane dry port", "17.881200", "102.693900"),
+        (newer, "TH", "Laem Chabang", "13.083331", "100.883339"),
+        (newer, "TH", "Rayong park", "12.9236", "101.2510"),
+    ):
+        site = site_services.site_add(
+            actor=officer,
+            project=project,
+            data={"name_en": name, "name_zh": "", "latitude": latitude,
+                  "longitude": longitude, "country": country},
+        )  # fmt: skip
+    site_services.site_remove(actor=officer, site=site)  # Rayong: removed, not drawn
+    factories.ProjectFactory(lead_unit=lead_unit, countries=[("KZ", 100)])  # no sites
+    client.force_login(manager)
+    site_map_context = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").context["site_map"]
+    points = site_map_context["config"]["sites"]
+    assert [(p["name"], p["value"], p["project"], p["url"]) for p in points] == [
+        ("Laem Chabang", [100.883339, 13.083331], newer.code,
+         f"/admin/projects/project/{newer.pk}/change/"),
+        ("Vientiane dry port", [102.6939, 17.8812], older.code,
+         f"/admin/projects/project/{older.pk}/change/"),
+    ]  # fmt: skip
+    assert site_map_context["truncated"] is False
+    monkeypatch.setattr(site_map, "MAX_MAP_SITES", 1)
+    site_map_context = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").context["site_map"]
+    assert [p["name"] for p in site_map_context["config"]["sites"]] == ["Laem Chabang"]
+    assert site_map_context["truncated"] is True

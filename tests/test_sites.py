@@ -3,6 +3,7 @@ history, the API (detail, child routes, If-Match), sites.geojson (RFC 7946 shape
 list's filters and visibility, the cap) and IATI `<location>`."""
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -10,9 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from lxml import etree
+from rest_framework.renderers import JSONRenderer
 
 from projects.errors import InvalidData, NotAllowed, StaleWrite
-from projects.models import Project, Site
+from projects.models import Project, ProjectSector, Site
 from projects.reporting import iati
 from projects.services import CountryShare, project_update
 from projects.sites import api as sites_api
@@ -353,6 +355,153 @@ def test_geojson_is_in_the_schema(api_client, manager):
     names = {p["name"] for p in operation["parameters"]}
     assert {"status", "country", "country_group", "search"} <= names
     assert "/api/v1/projects/{code}/sites/{site_id}/" in schema["paths"]
+
+
+def test_geojson_body_is_what_the_json_renderer_writes(
+    api_client, manager, two_partners_sites, officer
+):
+    """The features are written from their rows by a template: the body is byte for byte
+    what DRF's JSONRenderer gives for the same data, whatever the strings hold."""
+    _project, other = two_partners_sites
+    awkward = 'Quay "7" \\ back\tslash\n</script>\u2028\u2029 \x01 码头 🚢'
+    site = add(other, officer, name_en="Laem Chabang", latitude="13.083331",
+               longitude="100.883339", country="TH")  # fmt: skip
+    # Past the services' checks (as psql or an old import could write it).
+    Site.objects.filter(pk=site.pk).update(name_en=awkward, admin_area='Chon "Buri"')
+    Project.objects.filter(pk=other.pk).update(title_zh="林查班港\\“二期”")
+    response = api_client(manager).get(f"{API}/sites.geojson")
+    body = response.content
+    data = json.loads(body)
+    assert body == JSONRenderer().render(data)
+    assert "\u2028" not in body.decode() and b"\\u2028" in body  # valid JavaScript too
+    feature = next(f for f in data["features"] if f["id"] == site.pk)
+    assert feature["properties"]["name_en"] == awkward
+    assert feature["properties"]["admin_area"] == 'Chon "Buri"'
+    assert feature["properties"]["project_title_zh"] == "林查班港\\“二期”"
+    assert feature["properties"]["facility_type_label"] == "industrial park"
+    assert feature["geometry"]["coordinates"] == [100.883339, 13.083331]
+
+
+def test_geojson_as_plain_json_and_indented(api_client, manager, two_partners_sites):
+    client = api_client(manager)
+    geojson = client.get(f"{API}/sites.geojson")
+    plain = client.get(f"{API}/sites.geojson?format=json")
+    assert plain.status_code == 200 and plain["Content-Type"].startswith("application/json")
+    assert plain.content == geojson.content
+    indented = client.get(f"{API}/sites.geojson", HTTP_ACCEPT="application/geo+json; indent=2")
+    assert indented.status_code == 200 and b'\n  "features"' in indented.content
+    assert json.loads(indented.content) == json.loads(geojson.content)
+
+
+def test_geojson_leaves_out_removed_sites_and_projects_without_sites(
+    api_client, manager, two_partners_sites, officer, lead_unit
+):
+    project, other = two_partners_sites
+    gone = add(other, officer, name_en="Old depot", latitude="13.5", longitude="100.5",
+               country="TH")  # fmt: skip
+    services.site_remove(actor=officer, site=gone)
+    factories.ProjectFactory(lead_unit=lead_unit, countries=[("TH", 100)], status="selected")
+    body = api_client(manager).get(f"{API}/sites.geojson").json()
+    assert len(body["features"]) == 2 and gone.pk not in {f["id"] for f in body["features"]}
+    assert all(f["id"] is not None for f in body["features"])
+    assert {f["properties"]["project"] for f in body["features"]} == {project.code, other.code}
+
+
+@pytest.mark.parametrize("who", ["manager", "partner_user"])
+def test_geojson_search_finds_what_the_list_finds(
+    request, api_client, who, two_partners_sites, officer
+):
+    """The search goes through the list's search plan (PostgreSQL) or the plain condition
+    (SQLite): the same projects either way, visibility kept."""
+    project, other = two_partners_sites
+    submitted(project, other)
+    Project.objects.filter(pk=other.pk).update(title_en="Rayong cold chain hub")
+    client = api_client(request.getfixturevalue(who))
+    for text, expected in (
+        ("cold chain", {other.code}),
+        ("RAYONG", {other.code}),
+        (project.title_en.split()[0], {project.code}),
+        ("nowhere-at-all", set()),
+    ):
+        if who == "partner_user":
+            expected = expected & {project.code}
+        body = client.get(f"{API}/sites.geojson", {"search": text}).json()
+        listed = client.get(f"{API}/projects/", {"search": text}).json()["results"]
+        assert {f["properties"]["project"] for f in body["features"]} == expected, text
+        assert {p["code"] for p in listed} == expected, text
+
+
+@pytest.mark.parametrize(
+    ("probe_rows", "how"), [(1, "walked, a common search"), (1000, "by ids, all probed")]
+)
+def test_geojson_search_plans_on_postgres(
+    on_postgres,
+    monkeypatch,
+    api_client,
+    manager,
+    two_partners_sites,
+    officer,
+    lead_unit,
+    probe_rows,
+    how,
+):
+    """On PostgreSQL a search is read by the list's search plan: by the ids it found, or,
+    for a common search, by a condition checked row by row (STRPOS, no index): the same
+    features either way, newest first."""
+    from projects.api import search
+
+    project, other = two_partners_sites
+    Project.objects.filter(pk__in=[project.pk, other.pk]).update(title_en="Cold chain hub")
+    third = factories.ProjectFactory(
+        lead_unit=lead_unit, title_en="Cold chain depot", countries=[("TH", 100)]
+    )
+    add(third, officer, name_en="Depot", latitude="13.2", longitude="100.7", country="TH")
+    monkeypatch.setattr(search, "PROBE_ROWS", probe_rows)
+    monkeypatch.setattr(search, "RARE_HITS", 1)
+    client = api_client(manager)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(f"{API}/sites.geojson", {"search": "chain cold"}).json()
+    (statement,) = [q["sql"] for q in captured if '"projects_site"' in q["sql"]]
+    assert ("STRPOS" in statement) == how.startswith("walked")
+    assert [f["properties"]["project"] for f in body["features"]] == [
+        third.code,
+        other.code,
+        project.code,
+    ]
+    assert client.get(f"{API}/sites.geojson", {"search": "chain nowhere"}).json()["features"] == []
+
+
+def test_country_group_and_sector_filters_follow_their_reference_rows(
+    api_client, manager, two_partners_sites
+):
+    """A group's countries and a sector's sub-sectors are read as lists of constants (for
+    the planner's estimates): a change to them shows in the next answer."""
+    from registry.models import Country, CountryGroup, Sector
+
+    project, other = two_partners_sites
+    client = api_client(manager)
+    group = CountryGroup.objects.create(code="mekong-test", name_zh="湄公河", name_en="Mekong")
+    group.members.add(Country.objects.get(pk="LA"))
+
+    def codes(query):
+        return {f["properties"]["project"]
+                for f in client.get(f"{API}/sites.geojson?{query}").json()["features"]}  # fmt: skip
+
+    assert codes("country_group=mekong-test") == {project.code}
+    group.members.add(Country.objects.get(pk="TH"))
+    assert codes("country_group=mekong-test") == {project.code, other.code}
+    with CaptureQueriesContext(connection) as captured:
+        client.get(f"{API}/sites.geojson?country_group=mekong-test")
+    (statement,) = [q["sql"] for q in captured if '"projects_site"' in q["sql"]]
+    assert "countrygroup_members" not in statement  # the members are constants in it
+    logistics = Sector.objects.get(code="logistics-rail").parent
+    assert codes(f"sector={logistics.code}") == {project.code}
+    drones = Sector.objects.create(
+        code="logistics-drones", parent=logistics, name_zh="无人机物流", name_en="Drones"
+    )
+    ProjectSector.objects.create(project=other, sector=drones, share=100)
+    assert codes(f"sector={logistics.code}") == {project.code, other.code}
+    assert codes("sector=logistics-drones") == {other.code}
 
 
 # --- IATI -------------------------------------------------------------------------------

@@ -34,8 +34,9 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.functions import Upper
+from django.db.models.functions import StrIndex, Upper
 from django.db.models.lookups import Contains as LikeContains
+from django.db.models.lookups import GreaterThan
 
 from projects.models import Participation, Project
 from registry import freshness
@@ -262,6 +263,32 @@ class SearchPlan:
         if not self.common and len(self.rare_ids) <= EXACT_LIMIT:
             return len(self.rare_ids)
         return max(round(probe.density * self.pool), len(probe.ids) + 1, len(self.rare_ids))
+
+    def all_ids(self) -> list[int] | None:
+        """The ids of every matching project, when the plan has them without a walk: the
+        probe read every filtered project, or a rare search matched at most
+        `EXACT_LIMIT`. None for a common search (its matches are many: read them by
+        walking). For readers of all the matches rather than a page (sites.geojson)."""
+        probe = self.probe
+        if probe.exhausted:
+            return probe.ids
+        if not self.common and len(self.rare_ids) <= EXACT_LIMIT:
+            return self.rare_ids
+        return None
+
+    def walked_condition(self) -> Q:
+        """The terms as a condition checked row by row: the same rows as
+        `term_condition` (each term in the upper-cased search text), written
+        `STRPOS(search_text, UPPER(term)) > 0`, which no index serves. For a common
+        search (many matches) read with its own plan (sites.geojson, which needs some
+        thousand matches where a page needs 25): the planner, which cannot estimate a
+        substring, reads the trigram index of a common word as if it were rare (230 rows
+        for 11,572) and then every match's page; with this it walks the newest rows, and
+        a walk stops at its limit. PostgreSQL only (`search_text` is kept there)."""
+        condition = Q()
+        for term in self.terms:
+            condition &= Q(GreaterThan(StrIndex(F("search_text"), Upper(Value(term))), 0))
+        return condition
 
     def searched(self) -> QuerySet:
         return self.before_search.filter(self._matching(self.terms)).order_by(*NEWEST_FIRST)
