@@ -106,7 +106,7 @@ def load_reference() -> Reference:
     from partners.models import Partner
     from projects.api.filters import ProjectFilter
     from projects.models import Kind, Participation, Project, RiskLevel, Status
-    from projects.reporting import stats
+    from projects.reporting.dashboard_form import DashboardFilterForm
     from registry.models import Country, CountryGroup, Sector
 
     bounds = Project.objects.aggregate(
@@ -138,7 +138,9 @@ def load_reference() -> Reference:
         last_created=bounds["last"].astimezone(UTC).date(),
         orderings=orderings,
         filter_names=sorted(ProjectFilter.base_filters),
-        stats_params=list(getattr(stats, "FILTER_PARAMS", ())),
+        # The dashboard's selection: the figures take every list filter too, but people
+        # choose these.
+        stats_params=list(DashboardFilterForm.base_fields),
     )
 
 

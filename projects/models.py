@@ -195,13 +195,17 @@ class ProjectQuerySet(models.QuerySet):
         )
 
     def in_country_group(self, group):
-        """Projects in any member country of `group`."""
-        return self.filter(
-            models.Exists(
-                ProjectCountry.objects.filter(
-                    project_id=models.OuterRef("pk"),
-                    country_id__in=CountryGroup.objects.country_ids(group),
-                )
+        """Projects in any member country of `group` (a country group or its code)."""
+        return self.filter(self.touching_country_group(group))
+
+    @staticmethod
+    def touching_country_group(group) -> models.Exists:
+        """The condition of `in_country_group`, for where a condition is wanted rather
+        than a filtered queryset (an aggregate's `filter`)."""
+        return models.Exists(
+            ProjectCountry.objects.filter(
+                project_id=models.OuterRef("pk"),
+                country_id__in=CountryGroup.objects.country_ids(group),
             )
         )
 

@@ -50,9 +50,12 @@ class Country(BilingualNameMixin, models.Model):
 
 class CountryGroupQuerySet(models.QuerySet):
     def country_ids(self, group) -> models.QuerySet:
-        """The countries of `group`, as a subquery of their ids: what a filter by a country
-        group means (a project in any member country)."""
-        return CountryGroup.members.through.objects.filter(countrygroup=group).values("country_id")
+        """The countries of `group` (a country group or its code), as a subquery of their
+        ids: what a filter by a country group means (a project in any member country)."""
+        members = CountryGroup.members.through.objects
+        if isinstance(group, str):
+            return members.filter(countrygroup__code=group).values("country_id")
+        return members.filter(countrygroup=group).values("country_id")
 
 
 class CountryGroup(BilingualNameMixin, models.Model):

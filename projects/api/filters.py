@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, RiskLevel, Status
+from projects.reporting import stats
 from registry import freshness
 from registry.api.filters import (
     AmountFilter,
@@ -199,3 +200,65 @@ class ProjectFilter(FilterSet):
             return queryset
         self.before_search, self.search_text = queryset, text
         return search_projects(queryset, text)
+
+
+class _StatsFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("The end of the period is before its start."))
+        return data
+
+
+class StatsFilter(ProjectFilter):
+    """The pipeline figures' selection (the stats API and the dashboard): every filter of
+    the project list, meaning what it means there, plus a period of whole local days. The
+    figures count projects created in the period; the flow figures count the transitions
+    made in it (`stats.Selection`)."""
+
+    period_start = filters.DateFilter(
+        method="filter_period",
+        help_text=_("Created on or after this day (local time); for the flow, transitions."),
+    )
+    period_end = filters.DateFilter(
+        method="filter_period",
+        help_text=_("Created on or before this day (local time); for the flow, transitions."),
+    )
+    # Figures are not a page: nothing to order.
+    ordering = None
+
+    class Meta:
+        form = _StatsFilterForm
+
+    PERIOD = ("period_start", "period_end")
+
+    @property
+    def period(self) -> stats.Period:
+        data = self.form.cleaned_data
+        return stats.Period(start=data.get("period_start"), end=data.get("period_end"))
+
+    def filter_period(self, queryset, name, day):
+        bound = {"start" if name == "period_start" else "end": day}
+        return stats.Period(**bound).within(queryset, "created_at")
+
+    def filter_queryset(self, queryset, *, period: bool = True):
+        """Every filter given; without `period`, all but the period."""
+        for name, value in self.form.cleaned_data.items():
+            if period or name not in self.PERIOD:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def selection(self) -> stats.Selection:
+        """The figures' selection; the filterset must be valid."""
+        given = {
+            name: ",".join(value for value in self.data.getlist(name) if value)
+            for name in self.data
+            if name in self.parameter_names()
+        }
+        return stats.Selection(
+            projects=self.qs,
+            any_time=self.filter_queryset(self.queryset.all(), period=False),
+            period=self.period,
+            params={name: value for name, value in given.items() if value},
+        )

@@ -1,13 +1,16 @@
 """The dashboard's filter form as people fill it in: a date picker for each end of the
 period and selects that show names (the query string still carries the codes the
-changelist and the API use). Checking stays with `stats.FilterForm` / `parse_filters`."""
+changelist and the API use).
+
+The form only shows the filters. What a filter accepts and means is decided in one place,
+`projects.api.filters.StatsFilter` (the stats API's and the project list's FilterSet):
+the dashboard selects through it and shows its errors beside the fields here."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Partner
 from projects import access
-from projects.reporting import stats
 from registry.models import CountryGroup, Sector
 
 
@@ -18,14 +21,18 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d")
 
 
-class DashboardFilterForm(stats.FilterForm):
+class DashboardFilterForm(forms.Form):
+    # Text as given: checking is the FilterSet's, so this form never refuses a value of
+    # its own (`show_errors` adds the FilterSet's).
+    period_start = forms.CharField(required=False, label=_("period from"), widget=DateInput())
+    period_end = forms.CharField(required=False, label=_("period until"), widget=DateInput())
+    country_group = forms.CharField(required=False, label=_("country group"))
+    sector = forms.CharField(required=False, label=_("sector"))
+    lead_unit = forms.CharField(required=False, label=_("lead unit"))
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         everything = [("", _("all"))]
-        self.fields["period_start"].label = _("period from")
-        self.fields["period_start"].widget = DateInput()
-        self.fields["period_end"].label = _("period until")
-        self.fields["period_end"].widget = DateInput()
         self.fields["country_group"].widget = forms.Select(
             choices=everything + [(g.code, g.name) for g in CountryGroup.objects.all()]
         )
@@ -39,3 +46,15 @@ class DashboardFilterForm(stats.FilterForm):
         self.fields["lead_unit"].widget = forms.Select(
             choices=everything + sorted(((u.pk, u.name) for u in units), key=lambda c: c[1])
         )
+
+    def show_errors(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Puts the FilterSet's errors on the fields shown; returns the others (filters
+        given in the address that the form does not show)."""
+        others = {}
+        for name, messages in errors.items():
+            if name in self.fields and self.is_bound:
+                for message in messages:
+                    self.add_error(name, message)
+            else:
+                others[name] = messages
+        return others

@@ -16,13 +16,24 @@ from registry.api.pagination import PAGINATION_PARAMETERS
 ALWAYS_ALLOWED = PAGINATION_PARAMETERS | {"format"}
 
 
-def check_query_parameters(request, allowed) -> None:
-    unknown = sorted(set(request.query_params) - set(allowed) - ALWAYS_ALLOWED)
+def unknown_parameters(given, allowed) -> dict[str, list[str]]:
+    """{name: [why]} for each parameter in `given` that is not in `allowed`."""
+    return {
+        name: [_("This parameter is not supported here.")]
+        for name in sorted(set(given) - set(allowed))
+    }
+
+
+def check_query_parameters(request, allowed, *, paged: bool = True) -> None:
+    """Refuses (400) any parameter not in `allowed`, nor a page's (unless not `paged`),
+    nor `format`."""
+    always = ALWAYS_ALLOWED if paged else ALWAYS_ALLOWED - PAGINATION_PARAMETERS
+    unknown = unknown_parameters(request.query_params, set(allowed) | always)
     if unknown:
         error = UnknownParameter(
             _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)}
         )
-        error.fields = {name: [_("This parameter is not supported here.")] for name in unknown}
+        error.fields = unknown
         raise error
 
 
@@ -45,11 +56,22 @@ class FilterSet(filters.FilterSet):
             }
         super().__init__(data, *args, **kwargs)
 
+    @classmethod
+    def parameter_names(cls) -> set[str]:
+        """The query parameters the filters read."""
+        return set(cls.base_filters)
+
+
+def parameter_names(filterset_class) -> set[str]:
+    if issubclass(filterset_class, FilterSet):
+        return filterset_class.parameter_names()
+    return set(filterset_class.base_filters)
+
 
 class StrictFilterBackend(filters.DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        allowed = set(filterset_class.base_filters) if filterset_class else set()
+        allowed = parameter_names(filterset_class) if filterset_class else set()
         check_query_parameters(request, allowed)
         return super().filter_queryset(request, queryset, view)
 
