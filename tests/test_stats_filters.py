@@ -233,9 +233,13 @@ def test_partner_users_see_no_figures_whatever_the_filters(client, pool, partner
 def test_schema_documents_the_list_filters_on_every_figures_operation(client, db):
     schema = client.get("/api/schema/?format=json", HTTP_ACCEPT_LANGUAGE="en").json()
 
-    def query_parameters(path):
+    def query_parameters(path, *, deprecated=False):
         operation = schema["paths"][path]["get"]
-        return {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "query"}
+        return {
+            p["name"]: p["schema"]
+            for p in operation["parameters"]
+            if p["in"] == "query" and p.get("deprecated", False) == deprecated
+        }
 
     listing = query_parameters(f"{API}/projects/")
     list_filters = {
@@ -246,7 +250,11 @@ def test_schema_documents_the_list_filters_on_every_figures_operation(client, db
     assert {"status", "kind", "sector", "search", "partner", "risk"} <= set(list_filters)
     for endpoint in ("summary", "balance", "flow"):
         figures = query_parameters(f"{API}/stats/{endpoint}/")
-        assert set(figures) == set(list_filters) | {"period_start", "period_end"}, endpoint
+        assert set(figures) == set(list_filters) | {"period_after", "period_before"}, endpoint
         # Described alike: the same types, formats and codes.
         assert {name: figures[name] for name in list_filters} == list_filters, endpoint
-        assert figures["period_start"]["format"] == "date"
+        assert figures["period_after"]["format"] == figures["period_before"]["format"] == "date"
+        # The old names, still read, are documented as such.
+        old = query_parameters(f"{API}/stats/{endpoint}/", deprecated=True)
+        assert set(old) == {"period_start", "period_end"}
+        assert all(described["format"] == "date" for described in old.values())

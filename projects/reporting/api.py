@@ -25,7 +25,7 @@ from projects import access
 from projects.api.filters import StatsFilter
 from projects.reporting import iati, stats
 from registry.api.errors import error_responses
-from registry.api.filters import check_query_parameters
+from registry.api.filters import alias_parameters, check_query_parameters
 from registry.jobs.running import start_job
 from registry.jobs.views import job_status
 
@@ -63,6 +63,7 @@ def _figures_schema(summary):
     return extend_schema(
         tags=["stats"],
         filters=True,
+        parameters=alias_parameters(StatsFilter),
         responses={200: OpenApiTypes.OBJECT, **error_responses(400, 403)},
         summary=summary,
         description=gettext_lazy(

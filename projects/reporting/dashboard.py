@@ -180,7 +180,9 @@ def dashboard_view(request):
     if not filterset.is_valid():
         errors.update(filterset.errors)
     selection = stats.Selection.of(projects) if errors else filterset.selection()
-    form = DashboardFilterForm(request.GET or None, user=request.user)
+    # Bound to the filters by their current names (`period_start` is read as
+    # `period_after`), so an old link fills the form as a new one does.
+    form = DashboardFilterForm(filterset.data if request.GET else None, user=request.user)
     context = {
         **admin.site.each_context(request),
         "title": _("Pipeline dashboard"),
@@ -189,7 +191,7 @@ def dashboard_view(request):
         # Filters given in the address that the form does not show, kept by "Apply".
         "carried": [
             (name, value)
-            for name, values in request.GET.lists()
+            for name, values in filterset.data.lists()
             if name not in form.fields and name not in errors
             for value in values
         ],

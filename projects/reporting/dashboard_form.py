@@ -24,8 +24,8 @@ class DateInput(forms.DateInput):
 class DashboardFilterForm(forms.Form):
     # Text as given: checking is the FilterSet's, so this form never refuses a value of
     # its own (`show_errors` adds the FilterSet's).
-    period_start = forms.CharField(required=False, label=_("period from"), widget=DateInput())
-    period_end = forms.CharField(required=False, label=_("period until"), widget=DateInput())
+    period_after = forms.CharField(required=False, label=_("period from"), widget=DateInput())
+    period_before = forms.CharField(required=False, label=_("period until"), widget=DateInput())
     country_group = forms.CharField(required=False, label=_("country group"))
     sector = forms.CharField(required=False, label=_("sector"))
     lead_unit = forms.CharField(required=False, label=_("lead unit"))

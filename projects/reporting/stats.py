@@ -9,7 +9,7 @@ Definitions (the API and the dashboard document these too):
 - The projects are selected by the project list's filters (`Selection`, built by
   `projects.api.filters.StatsFilter`: status, kind, sector, country, country group, lead
   unit, partner, risk, dates, search…, each meaning what it means on the list), plus the
-  period (`period_start`/`period_end`, inclusive local dates) on the project's creation
+  period (`period_after`/`period_before`, inclusive local dates) on the project's creation
   time. For the flow figures the period applies to the time of the transitions instead,
   so "entries per month" means transitions made then.
 - Money is never summed across currencies: every total is a list of
