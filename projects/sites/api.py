@@ -21,10 +21,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from projects import access
-from projects.api.etag import expected_version
+from projects.api.etag import ETAG, IF_MATCH, expected_version
 from projects.api.filters import ProjectFilter
 from projects.api.serializers import StrictSerializerMixin
-from projects.api.views import ETAG, IF_MATCH
 from projects.sites import services
 from projects.sites.map import MAX_MAP_SITES
 from projects.sites.models import Exactness, FacilityType, Site
