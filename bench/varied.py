@@ -249,12 +249,12 @@ def list_filter_values(name: str, rng: random.Random, ref: Reference) -> dict | 
         },
         "review_overdue": lambda: {"review_overdue": rng.choice(["true", "false"])},
         "ordering": lambda: {"ordering": _ordering(rng, ref)},
-        # The figures' period (the dashboard's first two fields).
-        "period_after": lambda: _range(
-            rng, "period_after", "period_before", ref.first_created, ref.last_created
+        # The figures' period, as the dashboard's form names it.
+        "period_start": lambda: _range(
+            rng, "period_start", "period_end", ref.first_created, ref.last_created
         ),
-        "period_before": lambda: _range(
-            rng, "period_after", "period_before", ref.first_created, ref.last_created
+        "period_end": lambda: _range(
+            rng, "period_start", "period_end", ref.first_created, ref.last_created
         ),
     }
     maker = makers.get(name)
@@ -307,7 +307,7 @@ def search_text(rng: random.Random, chinese: list[str], english: list[str]) -> s
 
 # Ranges whose two ends may come from two filters' values: the lower end first.
 RANGES = [
-    ("period_after", "period_before"),
+    ("period_start", "period_end"),
     ("value_min", "value_max"),
     ("planned_start_after", "planned_start_before"),
     ("planned_end_after", "planned_end_before"),

@@ -169,6 +169,18 @@ def results_figures(selection: stats.Selection) -> dict:
     }
 
 
+# The dashboard form's names of the FilterSet's parameters (the period's old names).
+FORM_NAMES = {current: old for old, current in StatsFilter.aliases.items()}
+
+
+def _in_form_names(data):
+    shown = data.copy()
+    for current, old in FORM_NAMES.items():
+        if current in shown:
+            shown.setlist(old, shown.pop(current))
+    return shown
+
+
 def dashboard_view(request):
     if not access.can_view_stats(request.user):
         raise PermissionDenied
@@ -180,9 +192,10 @@ def dashboard_view(request):
     if not filterset.is_valid():
         errors.update(filterset.errors)
     selection = stats.Selection.of(projects) if errors else filterset.selection()
-    # Bound to the filters by their current names (`period_start` is read as
-    # `period_after`), so an old link fills the form as a new one does.
-    form = DashboardFilterForm(filterset.data if request.GET else None, user=request.user)
+    # The form names the period as it always has: a link with either name fills it.
+    shown = _in_form_names(filterset.data)
+    form = DashboardFilterForm(shown if request.GET else None, user=request.user)
+    errors = {FORM_NAMES.get(name, name): messages for name, messages in errors.items()}
     context = {
         **admin.site.each_context(request),
         "title": _("Pipeline dashboard"),
@@ -191,7 +204,7 @@ def dashboard_view(request):
         # Filters given in the address that the form does not show, kept by "Apply".
         "carried": [
             (name, value)
-            for name, values in filterset.data.lists()
+            for name, values in shown.lists()
             if name not in form.fields and name not in errors
             for value in values
         ],

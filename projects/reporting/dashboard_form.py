@@ -24,8 +24,10 @@ class DateInput(forms.DateInput):
 class DashboardFilterForm(forms.Form):
     # Text as given: checking is the FilterSet's, so this form never refuses a value of
     # its own (`show_errors` adds the FilterSet's).
-    period_after = forms.CharField(required=False, label=_("period from"), widget=DateInput())
-    period_before = forms.CharField(required=False, label=_("period until"), widget=DateInput())
+    # The period's first names (`StatsFilter` reads them as `period_after`/`period_before`):
+    # links and bookmarks of the dashboard carry them.
+    period_start = forms.CharField(required=False, label=_("period from"), widget=DateInput())
+    period_end = forms.CharField(required=False, label=_("period until"), widget=DateInput())
     country_group = forms.CharField(required=False, label=_("country group"))
     sector = forms.CharField(required=False, label=_("sector"))
     lead_unit = forms.CharField(required=False, label=_("lead unit"))
@@ -48,13 +50,10 @@ class DashboardFilterForm(forms.Form):
         )
 
     def show_errors(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
-        """Puts the FilterSet's errors on the fields shown; returns the others (filters
-        given in the address that the form does not show)."""
-        others = {}
+        """Puts the FilterSet's errors on the fields shown (the page names the others, of
+        filters the form does not show, above it); returns them all."""
         for name, messages in errors.items():
             if name in self.fields and self.is_bound:
                 for message in messages:
                     self.add_error(name, message)
-            else:
-                others[name] = messages
-        return others
+        return errors
