@@ -120,3 +120,19 @@ def test_statements_do_not_grow_with_the_number_of_projects(officer, lead_unit, 
     project = Project.objects.get(title_zh="批量120")
     assert sorted(project.tags.values_list("name", flat=True)) == ["冷链", "新120", "标签1"]
     assert history_of(project)[-1] == ("~", officer.pk, None, ["冷链", "新120", "标签1"])
+
+
+def test_a_tag_no_longer_in_use_refuses_its_project_only(officer, lead_unit):
+    from projects.models import Tag
+
+    Tag.objects.create(name="旧标签", is_active=False)
+    outcomes = services.projects_create_many(
+        actor=officer,
+        projects=[
+            services.NewProject(data={"title_zh": "旧", "lead_unit": lead_unit}, tags=["旧标签"]),
+            services.NewProject(data={"title_zh": "新", "lead_unit": lead_unit}, tags=["新标签"]),
+        ],
+    )
+    assert isinstance(outcomes[0], InvalidData) and "tags" in outcomes[0].errors
+    assert isinstance(outcomes[1], Project)
+    assert list(outcomes[1].tags.values_list("name", flat=True)) == ["新标签"]
