@@ -106,7 +106,7 @@ def load_reference() -> Reference:
     from partners.models import Partner
     from projects.api.filters import ProjectFilter
     from projects.models import Kind, Participation, Project, RiskLevel, Status
-    from projects.reporting import stats
+    from projects.reporting.dashboard_form import DashboardFilterForm
     from registry.models import Country, CountryGroup, Sector
 
     bounds = Project.objects.aggregate(
@@ -137,8 +137,10 @@ def load_reference() -> Reference:
         first_created=bounds["first"].astimezone(UTC).date(),
         last_created=bounds["last"].astimezone(UTC).date(),
         orderings=orderings,
-        filter_names=sorted(ProjectFilter.base_filters),
-        stats_params=list(getattr(stats, "FILTER_PARAMS", ())),
+        filter_names=sorted(ProjectFilter.parameter_names()),
+        # The dashboard's selection: the figures take every list filter too, but people
+        # choose these.
+        stats_params=list(DashboardFilterForm.base_fields),
     )
 
 
@@ -247,7 +249,7 @@ def list_filter_values(name: str, rng: random.Random, ref: Reference) -> dict | 
         },
         "review_overdue": lambda: {"review_overdue": rng.choice(["true", "false"])},
         "ordering": lambda: {"ordering": _ordering(rng, ref)},
-        # The dashboard's period (if the stats take the list's filters, or the other way).
+        # The figures' period, as the dashboard's form names it.
         "period_start": lambda: _range(
             rng, "period_start", "period_end", ref.first_created, ref.last_created
         ),

@@ -16,10 +16,12 @@ from registry.roles import (
     OFFICER,
     is_staff_member,
     is_superuser,
-    role_grants,
-    role_grants_in_app,
     user_roles,
 )
+
+# Rights on kinds of records are the roles table's; re-exported for the admin and API.
+from registry.roles import can_use_app as can_use_app
+from registry.roles import can_use_model as can_use_model
 
 # Functions (user) -> a filter (Q) on partners the user sees through other records.
 _related_partner_sources: list[Callable[[object], Q]] = []
@@ -70,26 +72,3 @@ def visible_partners(user, queryset: QuerySet | None = None) -> QuerySet:
     for source in _related_partner_sources:
         condition |= source(user)
     return queryset.filter(condition)
-
-
-# --- Rights on kinds of records (what the admin's pages ask before their own rules) -----
-
-MODEL_ACTIONS = ("view", "add", "change", "delete")
-
-
-def can_use_model(user, action: str, model) -> bool:
-    """Whether `user`'s roles let them `action` ("view", "add", "change", "delete") records
-    of `model` at all, as the roles table (`registry.roles.GROUP_PERMISSIONS`) grants it;
-    which records, the object rules of the access modules say. Changing implies viewing."""
-    if action not in MODEL_ACTIONS:
-        raise ValueError(action)
-    opts = model._meta
-    name = f"{opts.app_label}.{action}_{opts.model_name}"
-    if action == "view" and can_use_model(user, "change", model):
-        return True
-    return role_grants(user, name)
-
-
-def can_use_app(user, app_label: str) -> bool:
-    """Whether `user`'s roles carry any right on the records of `app_label`."""
-    return role_grants_in_app(user, app_label)

@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from partners import access, services
 from partners.admin_import import PartnerImportAdminMixin
 from partners.models import Contact, Membership, Partner
-from registry.admin import NoDeleteMixin
+from registry.admin import AccessRightsMixin, NoDeleteMixin
 
 # Autocomplete fields of other apps' forms that offer a user only some institutions:
 # (app_label, model_name, field_name) -> function(user, queryset) -> queryset. The apps
@@ -22,28 +22,6 @@ _autocomplete_narrowing: dict[tuple[str, str, str], Callable] = {}
 def narrow_autocomplete(app_label: str, model_name: str, field_name: str, narrow: Callable):
     """Make the institution autocomplete of that form field offer only `narrow(user, qs)`."""
     _autocomplete_narrowing[(app_label, model_name, field_name)] = narrow
-
-
-class AccessRightsMixin:
-    """The admin's rights asked of the access modules, never of Django's permission rows:
-    a page's view/add/change/delete answer starts from the role's right on that kind of
-    record (`access.can_use_model`), and the admin classes narrow it with the object rules.
-    Mixed in just before the Django admin base, so every override's super() lands here."""
-
-    def has_module_permission(self, request):
-        return access.can_use_app(request.user, self.opts.app_label)
-
-    def has_view_permission(self, request, obj=None):
-        return access.can_use_model(request.user, "view", self.model)
-
-    def has_add_permission(self, request, obj=None):
-        return access.can_use_model(request.user, "add", self.model)
-
-    def has_change_permission(self, request, obj=None):
-        return access.can_use_model(request.user, "change", self.model)
-
-    def has_delete_permission(self, request, obj=None):
-        return access.can_use_model(request.user, "delete", self.model)
 
 
 class ContactInline(AccessRightsMixin, admin.TabularInline):

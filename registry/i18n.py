@@ -3,9 +3,12 @@
 python -m registry.i18n compile   # every registry/locale/*/LC_MESSAGES/*.po → .mo
 python -m registry.i18n check     # fail if a message is untranslated or fuzzy, or if
                                   # the source marks one the catalogue lacks
+python -m registry.i18n stale     # list (and fail on) translations no source marks any
+                                  # more and no Django or package catalogue has
 """
 
 import ast
+import contextlib
 import io
 import re
 import sys
@@ -27,6 +30,8 @@ KEYWORDS = {
     "ngettext_lazy": (1, 2),
     "pgettext_lazy": ((1, "c"), 2),
     "npgettext_lazy": ((1, "c"), 2, 3),
+    # `gettext_lazy as _lazy`, where `_` is the immediate gettext (results/scorecards.py).
+    "_lazy": None,
 }
 
 
@@ -154,6 +159,54 @@ def _translated(catalogue, context: str | None, message_id: str) -> bool:
     return shown != {message_id}
 
 
+def _other_catalogue_messages() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every catalogue Django and the installed packages ship: our
+    catalogue may translate their messages again (the admin's "Filter by …")."""
+    from pathlib import Path as _Path
+
+    import django
+    from django.apps import apps
+
+    folders = [_Path(django.__file__).parent / "conf" / "locale"]
+    folders += [
+        _Path(config.path) / "locale"
+        for config in apps.get_app_configs()
+        if config.name.split(".")[0] not in SOURCE_APPS
+    ]
+    found = set()
+    for folder in folders:
+        for po_path in folder.glob("*/LC_MESSAGES/*.po"):
+            # Babel prints a warning for every odd line of other packages' files.
+            with po_path.open("rb") as handle, contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    catalogue = read_po(handle)
+                except Exception:  # another package's file Babel cannot read: skipped
+                    continue
+            for message in catalogue:
+                message_id = message.id[0] if isinstance(message.id, tuple) else message.id
+                if message_id:
+                    found.add((message.context, message_id))
+    return found
+
+
+def stale_in_catalogue(po_path: Path, base_dir: Path = BASE_DIR) -> list[str]:
+    """Messages of this catalogue that no source marks any more and that no catalogue of
+    Django or an installed package has: translations nobody asks for."""
+    used = set()
+    for context, message_id in source_messages(base_dir):
+        used |= {(context, message_id), (context, message_id.replace("%%", "%"))}
+    others = _other_catalogue_messages()
+    with po_path.open("rb") as handle:
+        catalogue = read_po(handle)
+    stale = []
+    for message in catalogue:
+        message_id = message.id[0] if isinstance(message.id, tuple) else message.id
+        key = (message.context, message_id)
+        if message_id and key not in used and key not in others:
+            stale.append(message_id)
+    return stale
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "compile"
     if command == "compile":
@@ -174,6 +227,19 @@ def main(argv: list[str]) -> int:
                 failed = True
                 print(f"{po_path.relative_to(LOCALE_DIR)}: missing: {where!r}")
         return 1 if failed else 0
+    if command == "stale":
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+        django.setup()
+        found = False
+        for po_path in catalogues():
+            for message_id in stale_in_catalogue(po_path):
+                found = True
+                print(f"{po_path.relative_to(LOCALE_DIR)}: stale: {message_id!r}")
+        return 1 if found else 0
     print(__doc__)
     return 2
 

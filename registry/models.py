@@ -51,8 +51,8 @@ class Country(BilingualNameMixin, models.Model):
 
 class CountryGroupQuerySet(models.QuerySet):
     def country_ids(self, group) -> list[str]:
-        """The ISO codes of `group`'s countries: what a filter by a country group means (a
-        project in any member country).
+        """The ISO codes of `group`'s countries (a country group or its code): what a
+        filter by a country group means (a project in any member country).
 
         A list, which a filter puts into its statement as constants: PostgreSQL then
         estimates the matching rows from each country's statistics. Given a subquery it
@@ -60,14 +60,18 @@ class CountryGroupQuerySet(models.QuerySet):
         100,000) and picked plans fit for that many, e.g. walking the newest projects
         until enough matched. Read once per version of the membership table
         (`registry.freshness`)."""
-        members = CountryGroup.members.through.objects.filter(countrygroup=group).order_by(
-            "country_id"
-        )
+        by_code = isinstance(group, str)
+        members = CountryGroup.members.through.objects.filter(
+            **({"countrygroup__code": group} if by_code else {"countrygroup": group})
+        ).order_by("country_id")
         return freshness.remember(
-            ("country_group_members", group.pk),
+            ("country_group_members", "code" if by_code else "pk", group if by_code else group.pk),
             lambda: list(members.values_list("country_id", flat=True)),
             using=members.db,
-            tables=[CountryGroup.members.through._meta.db_table],
+            tables=[
+                CountryGroup.members.through._meta.db_table,
+                CountryGroup._meta.db_table,
+            ],
         )
 
 

@@ -187,3 +187,26 @@ def role_grants_in_app(user, app_label: str) -> bool:
 def is_staff_member(user) -> bool:
     """Office staff (officers, reviewers, managers, administrators), as opposed to partners."""
     return is_superuser(user) or bool(user_roles(user) & STAFF_ROLES)
+
+
+# --- Rights on kinds of records (what the admin's pages ask before their own rules) -----
+
+MODEL_ACTIONS = ("view", "add", "change", "delete")
+
+
+def can_use_model(user, action: str, model) -> bool:
+    """Whether `user`'s roles let them `action` ("view", "add", "change", "delete") records
+    of `model` at all, as the roles table (`GROUP_PERMISSIONS`) grants it; which records,
+    the object rules of the access modules say. Changing implies viewing."""
+    if action not in MODEL_ACTIONS:
+        raise ValueError(action)
+    opts = model._meta
+    name = f"{opts.app_label}.{action}_{opts.model_name}"
+    if action == "view" and can_use_model(user, "change", model):
+        return True
+    return role_grants(user, name)
+
+
+def can_use_app(user, app_label: str) -> bool:
+    """Whether `user`'s roles carry any right on the records of `app_label`."""
+    return role_grants_in_app(user, app_label)

@@ -5,12 +5,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from registry.admin import AccessRightsMixin
 from registry.authentication import revoke_tokens
 from registry.models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AccessRightsMixin, admin.ModelAdmin):
+    """Administrators only (no role carries a right on tokens), whatever permission rows a
+    user holds."""
+
     list_display = [
         "name",
         "user",

@@ -10,10 +10,10 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from partners.admin import AccessRightsMixin
 from projects import access
 from projects.results import access as results_access
 from projects.risk import access as risk_access
+from registry.admin import AccessRightsMixin
 
 ROLES = ("officer", "reviewer", "manager", "admin")
 
@@ -142,3 +142,170 @@ def test_a_membership_is_ended_only_by_administrators(client, officer, manager, 
     assert client.get(url).status_code == 403
     client.force_login(admin_user)
     assert client.get(url).status_code == 200
+
+
+# --- Reference data, tokens and the admins other packages register ----------------------
+
+REGISTRY_MODELS = [
+    "registry.country",
+    "registry.countrygroup",
+    "registry.sector",
+    "registry.apitoken",
+]
+# Registered by other packages: the roles grant nothing on them, so administrators only.
+OTHER_MODELS = [
+    "auth.group",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "django_tasks_database.dbtaskresult",
+]
+
+
+@pytest.fixture
+def every_role(role_users, partner_user):
+    return {**role_users, "partner": partner_user}
+
+
+@pytest.fixture
+def a_token(officer):
+    from registry.authentication import issue_token
+
+    return issue_token(user=officer, name="sync")[0]
+
+
+def _object_of(label, token):
+    return {
+        "registry.country": "LA",
+        "registry.countrygroup": lambda: _model(label).objects.get(code="asean").pk,
+        "registry.sector": lambda: _model(label).objects.get(code="logistics").pk,
+        "registry.apitoken": lambda: token.pk,
+    }[label]
+
+
+def _pages(label, token) -> dict[str, str]:
+    app_label, model_name = label.split(".")
+    key = _object_of(label, token)
+    key = key() if callable(key) else key
+    return {
+        "view": reverse(f"admin:{app_label}_{model_name}_changelist"),
+        "add": reverse(f"admin:{app_label}_{model_name}_add"),
+        "change": reverse(f"admin:{app_label}_{model_name}_change", args=[key]),
+        "delete": reverse(f"admin:{app_label}_{model_name}_delete", args=[key]),
+    }
+
+
+@pytest.mark.parametrize("role", [*ROLES, "partner"])
+@pytest.mark.parametrize("label", REGISTRY_MODELS)
+def test_reference_and_token_pages_answer_as_the_roles_do(client, every_role, a_token, role, label):
+    user = every_role[role]
+    client.force_login(user)
+    model = _model(label)
+    for action, url in _pages(label, a_token).items():
+        expected = access.can_use_model(_fresh(user), action, model)
+        if label == "registry.apitoken" and action in ("add", "delete"):
+            expected = False  # issued by a command, revoked rather than deleted
+        response = client.get(url)
+        if (
+            action == "change"
+            and not expected
+            and access.can_use_model(_fresh(user), "view", model)
+        ):
+            # The change page opens read-only for a user who may only view.
+            assert response.status_code == 200, (label, action)
+            assert not response.context["has_change_permission"], (label, action)
+        else:
+            assert response.status_code == (200 if expected else 403), (label, action)
+
+
+def test_the_roles_grant_what_the_office_expects(officer, reviewer, manager, partner_user):
+    country, group, token = (_model(x) for x in ("registry.country", "registry.countrygroup",
+                                                  "registry.apitoken"))  # fmt: skip
+    for staff in (officer, reviewer, manager):
+        assert access.can_use_model(staff, "view", country)
+        assert not access.can_use_model(staff, "change", country)
+        assert not access.can_use_model(staff, "view", token)
+    assert access.can_use_model(manager, "change", group)
+    assert not access.can_use_model(officer, "change", group)
+    assert not access.can_use_model(partner_user, "view", country)
+
+
+@pytest.mark.parametrize("role", [*ROLES, "partner"])
+@pytest.mark.parametrize("label", OTHER_MODELS)
+def test_other_packages_admins_open_to_administrators_only(client, every_role, role, label):
+    client.force_login(every_role[role])
+    app_label, model_name = label.split(".")
+    response = client.get(reverse(f"admin:{app_label}_{model_name}_changelist"))
+    assert response.status_code == (200 if role == "admin" else 403)
+
+
+def test_other_packages_keep_their_own_refusals(client, admin_user):
+    # The lockout log is written by logins only: not even an administrator adds to it.
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:axes_accessattempt_add")).status_code == 403
+
+
+STRAY = [
+    "registry.view_country",
+    "registry.change_country",
+    "registry.delete_country",
+    "registry.add_sector",
+    "registry.change_countrygroup",
+    "registry.view_apitoken",
+    "registry.change_apitoken",
+    "auth.view_group",
+    "auth.change_group",
+    "auth.view_user",
+    "axes.view_accessattempt",
+    "django_tasks_database.view_dbtaskresult",
+]
+
+
+def _grant(user, names):
+    for name in names:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+
+
+def test_permission_rows_without_a_role_open_nothing(client, db, a_token):
+    """A staff account with no role but a set of Django permission rows (given by hand, or
+    left from before the roles) gets no page of the admin."""
+    from tests.conftest import make_user
+
+    stray = make_user("no-role", None)
+    _grant(stray, STRAY)
+    stray = _fresh(stray)
+    # Django itself would let this user in: the rows are really there.
+    assert stray.has_perm("registry.change_country") and stray.has_perm("auth.change_group")
+    client.force_login(stray)
+    for label in REGISTRY_MODELS:
+        for url in _pages(label, a_token).values():
+            assert client.get(url).status_code == 403, url
+    for label in OTHER_MODELS:
+        app_label, model_name = label.split(".")
+        url = reverse(f"admin:{app_label}_{model_name}_changelist")
+        assert client.get(url).status_code == 403, url
+    assert (
+        client.get(
+            reverse("admin:auth_group_change", args=[Group.objects.get(name="manager").pk])
+        ).status_code
+        == 403
+    )
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    # Only the user's own background jobs (`registry.jobs.admin`: none for this user).
+    assert [app["app_label"] for app in index.context["app_list"]] == ["jobs"]
+
+
+def test_permission_rows_add_nothing_to_a_role(client, manager, a_token):
+    _grant(manager, ["registry.add_sector", "registry.delete_country", "registry.view_apitoken",
+                     "auth.change_group"])  # fmt: skip
+    client.force_login(manager)
+    assert client.get(reverse("admin:registry_sector_add")).status_code == 403
+    assert client.get(reverse("admin:registry_country_delete", args=["LA"])).status_code == 403
+    assert client.get(reverse("admin:registry_apitoken_changelist")).status_code == 403
+    assert client.get(reverse("admin:auth_group_changelist")).status_code == 403
+    # What the role grants still opens.
+    assert client.get(reverse("admin:registry_countrygroup_add")).status_code == 200

@@ -42,6 +42,28 @@ def test_the_check_finds_what_the_catalogue_lacks(tmp_path):
     }
 
 
+def test_the_catalogue_holds_no_translation_nobody_asks_for():
+    assert i18n.stale_in_catalogue(PO) == []
+
+
+def test_the_stale_check_keeps_live_and_package_messages(tmp_path):
+    app = tmp_path / "projects"
+    app.mkdir()
+    (app / "module.py").write_text(
+        "from django.utils.translation import gettext_lazy as _lazy\nA = _lazy('quarter')\n"
+    )
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "quarter"\nmsgstr "季度"\n\n'
+        # Django's admin message, translated again by the registry's catalogue.
+        'msgid "Filter by %(field_name)s"\nmsgstr "按%(field_name)s筛选"\n\n'
+        'msgid "A message no code marks"\nmsgstr "无人使用"\n',
+        encoding="utf-8",
+    )
+    assert i18n.stale_in_catalogue(po, tmp_path) == ["A message no code marks"]
+
+
 def test_known_english_text_is_found_as_whole_phrases():
     assert ui_text.problems("筛选 Filter by 状态 · Api Root") == ["Filter by", "Api Root"]
     # A word inside another is no finding ("Homepage" is not "Home").

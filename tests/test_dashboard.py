@@ -109,6 +109,46 @@ def test_bad_filter_shows_the_error(client, manager, units):
     assert 'class="errornote"' in response.content.decode()
 
 
+def test_dashboard_selects_through_the_list_filters(client, manager, units):
+    """Beyond the five fields it shows, the dashboard takes any filter of the project list
+    in its address, meaning what it means there, and keeps it when the form is applied."""
+    build_pool(12, units)
+    client.force_login(manager)
+    for query in ("kind=activity", "status=draft,submitted", "country=LA&sector=logistics"):
+        listed = client.get(f"/api/v1/projects/?{query}").json()["count"]
+        response = client.get(f"{URL}?{query}")
+        assert response.status_code == 200
+        assert response.context["summary"]["count"] == listed, query
+    html = client.get(URL, {"kind": "activity", "sector": "education"}).content.decode()
+    assert '<input type="hidden" name="kind" value="activity">' in html
+    assert 'name="sector"' in html and 'type="hidden" name="sector"' not in html
+
+
+@pytest.mark.parametrize(
+    ("params", "shown_at_field"),
+    [
+        ({"period_start": "2026-03-01", "period_end": "2026-02-01"}, True),
+        # The FilterSet's names of the period fill the same fields.
+        ({"period_after": "2026-03-01", "period_before": "2026-02-01"}, True),
+        ({"sector": "space-travel"}, True),
+        ({"status": "dreaming"}, False),
+        ({"colour": "red"}, False),
+    ],
+)
+def test_bad_filters_are_named_on_the_page(client, manager, units, params, shown_at_field):
+    client.force_login(manager)
+    response = client.get(URL, params, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    name = {"period_before": "period_end"}.get(list(params)[-1], list(params)[-1])
+    form = response.context["form"]
+    if shown_at_field:
+        assert form.errors[name]
+        assert form[name].value() == "2026-02-01" or name != "period_end"
+    else:
+        assert name in response.context["filter_errors"]
+        assert f"{name}: " in response.content.decode()
+
+
 def test_partner_is_refused(client, partner_user):
     client.force_login(partner_user)
     assert client.get(URL).status_code == 403

@@ -5,9 +5,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from partners.admin import AccessRightsMixin
 from partners.webhooks import services
 from partners.webhooks.models import WebhookDelivery, WebhookEndpoint
+from registry.admin import AccessRightsMixin
 
 
 class DeliveryInline(AccessRightsMixin, admin.TabularInline):

@@ -12,7 +12,7 @@ from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.admin import AccessRightsMixin, narrow_autocomplete
+from partners.admin import narrow_autocomplete
 from partners.models import Partner
 from projects import access, services, workflow
 from projects.admin.display import amount_html, exact_amount, share_text
@@ -38,6 +38,7 @@ from projects.models import (
 )
 from projects.sites.admin import SiteInline, save_site_formsets
 from projects.validation import validate_shares
+from registry.admin import AccessRightsMixin
 from registry.counting import AdminCountingPaginator
 from registry.models import CountryGroup, Sector
 

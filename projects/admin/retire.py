@@ -18,12 +18,11 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from partners.admin import AccessRightsMixin
 from projects import services
 from projects.errors import DomainError
 from projects.history import appears_in_history
 from projects.models import Tag
-from registry.admin import NoDeleteMixin
+from registry.admin import AccessRightsMixin, NoDeleteMixin
 
 
 class TagActionForm(ActionForm):

@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from partners.admin import AccessRightsMixin
 from partners.models import Partner
 from projects import access, review_rubric, services, workflow
 from projects.admin import decision_panel
@@ -44,6 +43,7 @@ from projects.models import (
     StatusChange,
     SupportDecision,
 )
+from registry.admin import AccessRightsMixin
 from registry.counting import AdminCountingPaginator
 
 # Fields only the workflow changes: shown, never edited.

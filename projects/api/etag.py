@@ -5,9 +5,29 @@ version under the row lock, so a race between two writers is refused too."""
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from projects.models import Project
 from registry.api.errors import PreconditionFailed, PreconditionRequired
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    # The server answers 428 to an If-Match that is no ETag of a project at all.
+    pattern=r'^"[A-Za-z0-9_.-]+-v[0-9]+"$',
+    description=gettext_lazy('The project\'s ETag as last read, e.g. "P000123-v4".'),
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description=gettext_lazy("The project's version tag, to send back in If-Match."),
+)
 
 _TAG = re.compile(r'^(?:W/)?"(?P<code>[^"]+)-v(?P<version>\d+)"$')
 

@@ -10,13 +10,16 @@ from drf_spectacular.utils import extend_schema_field
 
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, RiskLevel, Status
+from projects.reporting import stats
 from registry import freshness
 from registry.api.filters import (
     AmountFilter,
+    DayRangeFilter,
     FilterSet,
     IdFilter,
     StrictBooleanFilter,
     UtcDateTimeFilter,
+    UtcDateTimeRangeFilter,
 )
 from registry.models import Country, CountryGroup, Sector
 
@@ -110,23 +113,21 @@ class ProjectFilter(FilterSet):
         lookup_expr="lte",
         help_text=_("Estimated value at most this (any currency: values are not converted)."),
     )
-    planned_start_after = filters.DateFilter(
-        field_name="planned_start", lookup_expr="gte", help_text=_("Planned start on or after.")
+    planned_start = DayRangeFilter(
+        help_text=_(
+            "Planned start within these days: on or after `planned_start_after`, on or "
+            "before `planned_start_before`."
+        ),
     )
-    planned_start_before = filters.DateFilter(
-        field_name="planned_start", lookup_expr="lte", help_text=_("Planned start on or before.")
+    planned_end = DayRangeFilter(
+        help_text=_(
+            "Planned end within these days: on or after `planned_end_after`, on or before "
+            "`planned_end_before`."
+        ),
     )
-    planned_end_after = filters.DateFilter(
-        field_name="planned_end", lookup_expr="gte", help_text=_("Planned end on or after.")
-    )
-    planned_end_before = filters.DateFilter(
-        field_name="planned_end", lookup_expr="lte", help_text=_("Planned end on or before.")
-    )
-    created_after = UtcDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text=_("Created at or after.")
-    )
-    created_before = UtcDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text=_("Created before.")
+    created = UtcDateTimeRangeFilter(
+        field_name="created_at",
+        help_text=_("Created at or after `created_after` and before `created_before` (ISO 8601)."),
     )
     updated_since = UtcDateTimeFilter(
         field_name="updated_at",
@@ -199,3 +200,65 @@ class ProjectFilter(FilterSet):
             return queryset
         self.before_search, self.search_text = queryset, text
         return search_projects(queryset, text)
+
+
+class _StatsFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        period = data.get("period")
+        if period and period.start and period.stop and period.stop < period.start:
+            self.add_error("period", _("The end of the period is before its start."))
+        return data
+
+
+class StatsFilter(ProjectFilter):
+    """The pipeline figures' selection (the stats API and the dashboard): every filter of
+    the project list, meaning what it means there, plus a period of whole local days. The
+    figures count projects created in the period; the flow figures count the transitions
+    made in it (`stats.Selection`)."""
+
+    period = DayRangeFilter(
+        method="filter_period",
+        help_text=_(
+            "Whole local days, both included: from `period_after` to `period_before`. The "
+            "figures count the projects created then; the flow, the transitions made then."
+        ),
+    )
+    # Figures are not a page: nothing to order.
+    ordering = None
+
+    aliases = {"period_start": "period_after", "period_end": "period_before"}
+
+    class Meta:
+        form = _StatsFilterForm
+
+    @property
+    def period_days(self) -> stats.Period:
+        days = self.form.cleaned_data.get("period")
+        return stats.Period(start=days.start, end=days.stop) if days else stats.Period()
+
+    def filter_period(self, queryset, name, days):
+        return stats.Period(start=days.start, end=days.stop).within(queryset, "created_at")
+
+    def filter_queryset(self, queryset, *, period: bool = True):
+        """Every filter given; without `period`, all but the period."""
+        for name, value in self.form.cleaned_data.items():
+            if period or name != "period":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def selection(self) -> stats.Selection:
+        """The figures' selection; the filterset must be valid. Its `params` are the
+        filters as given (old names as old names)."""
+        names = self.parameter_names()
+        given = {
+            self.given_as.get(name, name): ",".join(v for v in self.data.getlist(name) if v)
+            for name in self.data
+            if name in names
+        }
+        return stats.Selection(
+            projects=self.qs,
+            any_time=self.filter_queryset(self.queryset.all(), period=False),
+            period=self.period_days,
+            params={name: value for name, value in given.items() if value},
+        )

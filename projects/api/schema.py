@@ -2,24 +2,36 @@
 
 from django.utils.translation import gettext as _
 
-from projects.api.serializers import STAFF_ONLY_FIELDS
+from projects.api import serializers as s
+
+
+def _left_out(staff, partner) -> list[str]:
+    return [name for name in staff.Meta.fields if name not in partner.Meta.fields]
+
+
+# Components one shape serves to every role, and the fields partner users do not receive.
+PARTNER_LEAVES_OUT = {
+    # The list's shape and the detail's (which adds the sites).
+    "Project": _left_out(s.ProjectSerializer, s.PartnerProjectSerializer),
+    "ProjectDetail": _left_out(s.ProjectDetailSerializer, s.PartnerProjectDetailSerializer),
+    "SupportDecision": _left_out(s.SupportDecisionSerializer, s.PartnerSupportDecisionSerializer),
+}
 
 
 def staff_only_fields_optional(result, generator, request, public):
-    """One `Project` shape serves every role, and partner users receive it without the
-    staff-only fields: the schema marks those as not required, so a client generated
-    from it reads a partner's projects (openapi-python-client raised KeyError)."""
+    """One shape serves every role, and partner users receive it without the staff-only
+    fields (the project's internal notes, a support decision's conditions): the schema
+    marks those as not required, so a client generated from it reads a partner's answers
+    (openapi-python-client raised KeyError)."""
     schemas = result.get("components", {}).get("schemas", {})
     note = _("Left out for partner users.")
-    # The list's shape and the detail's (which adds the sites).
-    for project in (schemas.get(name) for name in ("Project", "ProjectDetail")):
-        if project is None:
+    for component, left_out in PARTNER_LEAVES_OUT.items():
+        shape = schemas.get(component)
+        if shape is None:
             continue
-        project["required"] = [
-            name for name in project["required"] if name not in STAFF_ONLY_FIELDS
-        ]
-        for name in STAFF_ONLY_FIELDS:
-            field = project["properties"][name]
+        shape["required"] = [name for name in shape.get("required", []) if name not in left_out]
+        for name in left_out:
+            field = shape["properties"][name]
             field["description"] = (
                 f"{field['description']} {note}" if field.get("description") else note
             )

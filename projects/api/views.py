@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from projects import access, history, selectors, services, workflow
 from projects.api import search
 from projects.api import serializers as s
-from projects.api.etag import expected_version, not_modified, project_etag
+from projects.api.etag import ETAG, IF_MATCH, expected_version, not_modified, project_etag
 from projects.api.filters import ProjectFilter
 from projects.api.listing import ProjectListOutput
 from projects.api.subresources import SubResource
@@ -48,24 +48,6 @@ from registry.jobs.views import job_status
 
 # Routes that render pages of project rows (`selectors`, `listing`).
 LIST_ACTIONS = frozenset({"list", "sync"})
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    # The server answers 428 to an If-Match that is no ETag of a project at all.
-    pattern=r'^"[A-Za-z0-9_.-]+-v[0-9]+"$',
-    description=gettext_lazy('The project\'s ETag as last read, e.g. "P000123-v4".'),
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=True,
-    description=gettext_lazy("The project's version tag, to send back in If-Match."),
-)
-
 
 FORM_SERIALIZERS = {
     "history": s.HistoryEntrySerializer,
@@ -102,16 +84,9 @@ def _describe_transition(transition: workflow.Transition, project: Project) -> d
     }
 
 
-def _partner_or_staff(partner_serializer, staff_serializer):
-    def choose(user):
-        return partner_serializer if access.is_partner_only(user) else staff_serializer
-
-    return choose
-
-
 REVIEWS = SubResource(
     rows=lambda project: project.reviews.select_related("reviewer").order_by("round", "created_at"),
-    list_serializer=lambda user: s.ReviewSerializer,
+    list_serializer=s.ReviewSerializer,
     may_list=access.can_view_reviews,
     list_refusal=gettext_lazy("Reviews are for reviewers and managers."),
     # No other score of the current round before one's own review (as in the admin).
@@ -135,9 +110,8 @@ SUPPORT_DECISIONS = SubResource(
     rows=lambda project: project.support_decisions.select_related("decided_by").order_by(
         "-decided_on", "-id"
     ),
-    list_serializer=_partner_or_staff(
-        s.PartnerSupportDecisionSerializer, s.SupportDecisionSerializer
-    ),
+    list_serializer=s.SupportDecisionSerializer,
+    partner_list_serializer=s.PartnerSupportDecisionSerializer,
     create_serializer=s.SupportDecisionCreateSerializer,
     created_serializer=s.SupportDecisionSerializer,
     may_post=lambda user, project: access.can_decide(user),
@@ -150,9 +124,8 @@ PROGRESS_UPDATES = SubResource(
     rows=lambda project: project.progress_updates.select_related("author", "partner").order_by(
         "-reported_on", "-id"
     ),
-    list_serializer=_partner_or_staff(
-        s.PartnerProgressUpdateSerializer, s.ProgressUpdateSerializer
-    ),
+    list_serializer=s.ProgressUpdateSerializer,
+    partner_list_serializer=s.PartnerProgressUpdateSerializer,
     create_serializer=s.ProgressUpdateCreateSerializer,
     created_serializer=s.ProgressUpdateSerializer,
     may_post=access.can_post_progress,
@@ -486,59 +459,28 @@ class ProjectViewSet(
             entries = history.project_history(project, viewer=request.user)
         return self.paginated(entries, s.HistoryEntrySerializer)
 
-    @extend_schema(
-        methods=["GET"],
-        summary=gettext_lazy("The project's screening reviews"),
-        responses={200: s.ReviewSerializer(many=True), **error_responses(403, 404)},
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary=gettext_lazy("Record a review"),
-        parameters=[IF_MATCH, ETAG],
-        request=s.ReviewCreateSerializer,
-        responses={
-            201: s.ReviewSerializer,
-            **error_responses(400, 403, 404, 409, 412, 413, 428),
-        },
+    @REVIEWS.schema(
+        list_summary=gettext_lazy("The project's screening reviews"),
+        create_summary=gettext_lazy("Record a review"),
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def reviews(self, request, code=None):
         return REVIEWS.respond(self, request)
 
-    @extend_schema(
-        methods=["GET"],
-        summary=gettext_lazy("Support granted to the project"),
-        description=gettext_lazy("Partner users see the decisions without their conditions."),
-        responses={200: s.SupportDecisionSerializer(many=True), **error_responses(404)},
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary=gettext_lazy("Decide on support (managers)"),
-        parameters=[IF_MATCH, ETAG],
-        request=s.SupportDecisionCreateSerializer,
-        responses={
-            201: s.SupportDecisionSerializer,
-            **error_responses(400, 403, 404, 409, 412, 413, 428),
-        },
+    @SUPPORT_DECISIONS.schema(
+        list_summary=gettext_lazy("Support granted to the project"),
+        list_description=gettext_lazy("Partner users see the decisions without their conditions."),
+        create_summary=gettext_lazy("Decide on support (managers)"),
     )
     @action(detail=True, methods=["get", "post"], url_path="support-decisions", filter_backends=[])
     def support_decisions(self, request, code=None):
         return SUPPORT_DECISIONS.respond(self, request)
 
-    @extend_schema(
-        methods=["GET"],
-        summary=gettext_lazy("Progress updates on the project"),
-        responses={200: s.ProgressUpdateSerializer(many=True), **error_responses(404)},
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary=gettext_lazy("Post a progress update (staff of the project or its partners)"),
-        parameters=[IF_MATCH, ETAG],
-        request=s.ProgressUpdateCreateSerializer,
-        responses={
-            201: s.ProgressUpdateSerializer,
-            **error_responses(400, 403, 404, 409, 412, 413, 428),
-        },
+    @PROGRESS_UPDATES.schema(
+        list_summary=gettext_lazy("Progress updates on the project"),
+        create_summary=gettext_lazy(
+            "Post a progress update (staff of the project or its partners)"
+        ),
     )
     @action(detail=True, methods=["get", "post"], url_path="progress-updates", filter_backends=[])
     def progress_updates(self, request, code=None):

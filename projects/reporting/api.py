@@ -8,37 +8,26 @@ import io
 import tempfile
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects import access
+from projects.api.filters import StatsFilter
 from projects.reporting import iati, stats
+from registry.api.errors import error_responses
+from registry.api.filters import alias_parameters, check_query_parameters
 from registry.jobs.running import start_job
 from registry.jobs.views import job_status
-
-FILTER_PARAMETERS = [
-    OpenApiParameter("period_start", OpenApiTypes.DATE, description="From this date (inclusive)."),
-    OpenApiParameter("period_end", OpenApiTypes.DATE, description="Up to this date (inclusive)."),
-    OpenApiParameter("country_group", OpenApiTypes.STR, description="Country group code."),
-    OpenApiParameter(
-        "sector",
-        OpenApiTypes.STR,
-        description="Sector code; a top-level sector includes its sub-sectors.",
-    ),
-    OpenApiParameter(
-        "lead_unit", {"type": "integer", "minimum": 1}, description="Lead unit (partner id)."
-    ),
-]
 
 
 class CanViewStats(BasePermission):
@@ -51,51 +40,55 @@ class CanPublishIati(BasePermission):
         return access.can_publish_iati(request.user)
 
 
-class _FiguresView(APIView):
+class _FiguresView(GenericAPIView):
+    """Figures over the projects the project list would show with the same filters
+    (`StatsFilter`: the list's FilterSet and a period), among those the user may see."""
+
     permission_classes = [IsAuthenticated, CanViewStats]
+    filterset_class = StatsFilter
+    pagination_class = None
     figures = None
 
+    def get_queryset(self):
+        return access.visible_projects(self.request.user)
+
     def get(self, request):
-        try:
-            # `format` is DRF's renderer switch, not a filter.
-            filters = stats.parse_filters(request.query_params, allowed_extra=("format",))
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from error
-        projects = access.visible_projects(request.user)
-        return Response(type(self).figures(projects, filters))
+        # The figures are no page: a page parameter is as unknown as any other.
+        check_query_parameters(request, StatsFilter.parameter_names(), paged=False)
+        self.filter_queryset(self.get_queryset())  # checks the filters (400) and keeps them
+        return Response(type(self).figures(self.filterset.selection()))
 
 
-@extend_schema(
-    tags=["stats"],
-    parameters=FILTER_PARAMETERS,
-    responses=OpenApiTypes.OBJECT,
-    summary=gettext_lazy(
-        "Counts and estimated value by status, kind, sector, country, group and lead unit"
-    ),
+def _figures_schema(summary):
+    return extend_schema(
+        tags=["stats"],
+        filters=True,
+        parameters=alias_parameters(StatsFilter),
+        responses={200: OpenApiTypes.OBJECT, **error_responses(400, 403)},
+        summary=summary,
+        description=gettext_lazy(
+            "Takes the project list's filters (the same FilterSet, the same meaning) and a "
+            "period of whole local days, over the projects the user may see."
+        ),
+    )
+
+
+@_figures_schema(
+    gettext_lazy("Counts and estimated value by status, kind, sector, country, group and lead unit")
 )
 class SummaryView(_FiguresView):
     figures = staticmethod(stats.summary)
 
 
-@extend_schema(
-    tags=["stats"],
-    parameters=FILTER_PARAMETERS,
-    responses=OpenApiTypes.OBJECT,
-    summary=gettext_lazy(
-        "Balance indicators: people-to-people share, kinds, concentration, coverage"
-    ),
+@_figures_schema(
+    gettext_lazy("Balance indicators: people-to-people share, kinds, concentration, coverage")
 )
 class BalanceView(_FiguresView):
     figures = staticmethod(stats.balance)
 
 
-@extend_schema(
-    tags=["stats"],
-    parameters=FILTER_PARAMETERS,
-    responses=OpenApiTypes.OBJECT,
-    summary=gettext_lazy(
-        "Flow: entries per stage and month, selection rate, median days, overdue reviews"
-    ),
+@_figures_schema(
+    gettext_lazy("Flow: entries per stage and month, selection rate, median days, overdue reviews")
 )
 class FlowView(_FiguresView):
     figures = staticmethod(stats.flow)

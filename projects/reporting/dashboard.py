@@ -9,16 +9,18 @@ bar counts. The page runs a fixed number of queries whatever the size of the poo
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from projects import access, workflow
+from projects.api.filters import StatsFilter
 from projects.models import Status
 from projects.reporting import charts, stats
 from projects.reporting.dashboard_form import DashboardFilterForm
 from projects.sites import map as site_map
+from registry.api.filters import unknown_parameters
 
 # Query parameters of the project changelist's filters (projects.admin.project.ProjectAdmin).
 CHANGELIST_PARAMS = {
@@ -48,11 +50,11 @@ def changelist_url() -> str:
         return "/admin/projects/project/"
 
 
-def changelist_link(filters: stats.Filters, **bar) -> str:
+def changelist_link(selection: stats.Selection, **bar) -> str:
     """The changelist filtered on what a bar counts, within the dashboard's filters."""
     params = {
         CARRIED_FILTERS[name]: value
-        for name, value in filters.as_params().items()
+        for name, value in selection.params.items()
         if name in CARRIED_FILTERS
     }
     params.update({CHANGELIST_PARAMS[name]: str(value) for name, value in bar.items()})
@@ -62,13 +64,13 @@ def changelist_link(filters: stats.Filters, **bar) -> str:
 # --- The page -----------------------------------------------------------------------------
 
 
-def _count_bars(rows: list[dict], filters: stats.Filters, param: str) -> list[charts.Bar]:
+def _count_bars(rows: list[dict], selection: stats.Selection, param: str) -> list[charts.Bar]:
     return [
         charts.Bar(
             label=row["label"] or str(row["key"]),
             value=row["count"],
             display=str(row["count"]),
-            href=changelist_link(filters, **{param: row["key"]}),
+            href=changelist_link(selection, **{param: row["key"]}),
         )
         for row in rows[:MAX_BARS]
     ]
@@ -90,11 +92,10 @@ def _trend(flow: dict) -> dict | None:
     return charts.line_chart(months, series)
 
 
-def dashboard_context(user, filters: stats.Filters) -> dict:
-    projects = access.visible_projects(user)
-    summary = stats.summary(projects, filters)
-    balance = stats.balance(projects, filters)
-    flow = stats.flow(projects, filters)
+def dashboard_context(selection: stats.Selection) -> dict:
+    summary = stats.summary(selection)
+    balance = stats.balance(selection)
+    flow = stats.flow(selection)
     concentration = balance["concentration"]
     coverage = balance["coverage"]
     # The path through the pool always shows; the ways out only when used.
@@ -105,14 +106,16 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
         "summary": summary,
         "balance": balance,
         "flow": flow,
-        "funnel": charts.bar_chart(_count_bars(pipeline, filters, "status")),
-        "kinds": charts.bar_chart(_count_bars(summary["by_kind"], filters, "kind")),
-        "sectors": charts.bar_chart(_count_bars(summary["by_sector"], filters, "sector")),
+        "funnel": charts.bar_chart(_count_bars(pipeline, selection, "status")),
+        "kinds": charts.bar_chart(_count_bars(summary["by_kind"], selection, "kind")),
+        "sectors": charts.bar_chart(_count_bars(summary["by_sector"], selection, "sector")),
         "regions": charts.bar_chart(
-            _count_bars(summary["by_country_group"], filters, "country_group")
+            _count_bars(summary["by_country_group"], selection, "country_group")
         ),
-        "countries": charts.bar_chart(_count_bars(summary["by_country"], filters, "country")),
-        "lead_units": charts.bar_chart(_count_bars(summary["by_lead_unit"], filters, "lead_unit")),
+        "countries": charts.bar_chart(_count_bars(summary["by_country"], selection, "country")),
+        "lead_units": charts.bar_chart(
+            _count_bars(summary["by_lead_unit"], selection, "lead_unit")
+        ),
         "trend": _trend(flow),
         "gauges": [
             charts.gauge(
@@ -144,20 +147,20 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
         ],
         "hhi": concentration["hhi"],
         "site_map": site_map.dashboard_map(
-            projects=stats.filter_projects(projects, filters),
+            projects=selection.projects,
             country_counts=summary["by_country"],
-            country_link=changelist_link(filters, country="__ISO__"),
+            country_link=changelist_link(selection, country="__ISO__"),
         ),
-        **results_figures(projects, filters),
+        **results_figures(selection),
     }
 
 
-def results_figures(projects, filters: stats.Filters) -> dict:
+def results_figures(selection: stats.Selection) -> dict:
     """Targets against actuals of the standard indicators (projects.results.figures)."""
     from projects.results import figures
     from projects.risk.warnings import open_counts, open_trend
 
-    selected = stats.filter_projects(projects, filters, period=False)
+    selected = selection.any_time
     return {
         "indicator_table": figures.indicator_table(selected),
         "achievement": figures.achievement_rate(selected),
@@ -166,26 +169,48 @@ def results_figures(projects, filters: stats.Filters) -> dict:
     }
 
 
+# The dashboard form's names of the FilterSet's parameters (the period's old names).
+FORM_NAMES = {current: old for old, current in StatsFilter.aliases.items()}
+
+
+def _in_form_names(data):
+    shown = data.copy()
+    for current, old in FORM_NAMES.items():
+        if current in shown:
+            shown.setlist(old, shown.pop(current))
+    return shown
+
+
 def dashboard_view(request):
     if not access.can_view_stats(request.user):
         raise PermissionDenied
-    errors = {}
-    try:
-        filters = stats.parse_filters(request.GET)
-    except ValidationError as error:
-        errors = error.message_dict
-        filters = stats.Filters()
-    form = DashboardFilterForm(request.GET or None, user=request.user)
-    if request.GET:
-        form.is_valid()
+    projects = access.visible_projects(request.user)
+    # The stats API's FilterSet: every filter of the project list and the period, each
+    # meaning what it means there; the form shows five of them.
+    filterset = StatsFilter(request.GET, queryset=projects, request=request)
+    errors = unknown_parameters(request.GET, StatsFilter.parameter_names())
+    if not filterset.is_valid():
+        errors.update(filterset.errors)
+    selection = stats.Selection.of(projects) if errors else filterset.selection()
+    # The form names the period as it always has: a link with either name fills it.
+    shown = _in_form_names(filterset.data)
+    form = DashboardFilterForm(shown if request.GET else None, user=request.user)
+    errors = {FORM_NAMES.get(name, name): messages for name, messages in errors.items()}
     context = {
         **admin.site.each_context(request),
         "title": _("Pipeline dashboard"),
         "form": form,
-        "filter_errors": errors,
-        "filters": filters,
+        "filter_errors": form.show_errors(errors),
+        # Filters given in the address that the form does not show, kept by "Apply".
+        "carried": [
+            (name, value)
+            for name, values in shown.lists()
+            if name not in form.fields and name not in errors
+            for value in values
+        ],
+        "filters": selection.params,
         "changelist_url": changelist_url(),
-        **dashboard_context(request.user, filters),
+        **dashboard_context(selection),
     }
     context["echarts"] = charts.chart_data(context)
     return TemplateResponse(

@@ -6,11 +6,12 @@ countries or months, never on the number of projects.
 
 Definitions (the API and the dashboard document these too):
 
-- Filters select the projects: `period_start`/`period_end` (inclusive local dates) on
-  the project's creation time; `country_group` (projects with at least one country in
-  the group); `sector` (projects with that sector, or for a top-level sector with it or
-  any of its sub-sectors); `lead_unit`. For the flow figures the period applies to the
-  time of the transitions instead, so "entries per month" means transitions made then.
+- The projects are selected by the project list's filters (`Selection`, built by
+  `projects.api.filters.StatsFilter`: status, kind, sector, country, country group, lead
+  unit, partner, risk, dates, search…, each meaning what it means on the list), plus the
+  period (`period_after`/`period_before`, inclusive local dates) on the project's creation
+  time. For the flow figures the period applies to the time of the transitions instead,
+  so "entries per month" means transitions made then.
 - Money is never summed across currencies: every total is a list of
   `{"currency", "total"}`, as a decimal string.
 - A project counts once under each country / top-level sector / country group it
@@ -39,13 +40,11 @@ Definitions (the API and the dashboard document these too):
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import (
     Count,
@@ -56,8 +55,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language
 
 from partners.models import Partner
 from projects.models import Kind, ProjectCountry, ProjectSector, Status, StatusChange
@@ -71,116 +69,54 @@ SOUTH_ASIA = "southern-asia"
 CENTRAL_ASIA = "central-asia"
 
 
-# --- Filters ---------------------------------------------------------------------------
+# --- The selection ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Filters:
-    period_start: date | None = None
-    period_end: date | None = None
-    country_group: str | None = None
-    sector: str | None = None
-    lead_unit: int | None = None
+class Period:
+    """Whole local days, both ends included; either end may be open."""
 
-    def as_params(self) -> dict[str, str]:
-        """The filters as query parameters (for links that keep them)."""
-        return {
-            name: str(value)
-            for name, value in vars(self).items()
-            if value is not None and value != ""
-        }
+    start: date | None = None
+    end: date | None = None
 
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """[the start's first moment, the moment after the end's last), local time."""
+        start = _start_of_day(self.start) if self.start else None
+        end = _start_of_day(self.end + timedelta(days=1)) if self.end else None
+        return start, end
 
-class FilterForm(forms.Form):
-    period_start = forms.DateField(required=False, label=gettext_lazy("from"))
-    period_end = forms.DateField(required=False, label=gettext_lazy("to"))
-    country_group = forms.SlugField(required=False, label=gettext_lazy("country group"))
-    sector = forms.SlugField(required=False, label=gettext_lazy("sector"))
-    lead_unit = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("lead unit"))
-
-    def clean_country_group(self):
-        code = self.cleaned_data["country_group"]
-        if code and not CountryGroup.objects.filter(code=code).exists():
-            raise ValidationError(_("Unknown country group “%(code)s”."), params={"code": code})
-        return code or None
-
-    def clean_sector(self):
-        code = self.cleaned_data["sector"]
-        if code and not Sector.objects.filter(code=code).exists():
-            raise ValidationError(_("Unknown sector “%(code)s”."), params={"code": code})
-        return code or None
-
-    def clean_lead_unit(self):
-        pk = self.cleaned_data["lead_unit"]
-        if pk is not None and not Partner.objects.filter(pk=pk).exists():
-            raise ValidationError(_("Unknown lead unit %(id)s."), params={"id": pk})
-        return pk
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The end of the period is before its start."))
-        return data
-
-
-FILTER_PARAMS = tuple(FilterForm.base_fields)
-
-
-def parse_filters(params, *, allowed_extra: tuple[str, ...] = ()) -> Filters:
-    """Read filters from query parameters. Unknown parameters and bad values raise a
-    ValidationError whose `message_dict` names each offending parameter."""
-    unknown = sorted(set(params) - set(FILTER_PARAMS) - set(allowed_extra))
-    errors: dict[str, list[str]] = {
-        name: [_("Unknown parameter; allowed: %(names)s.") % {"names": ", ".join(FILTER_PARAMS)}]
-        for name in unknown
-    }
-    form = FilterForm({name: params.get(name) for name in FILTER_PARAMS if name in params})
-    if not form.is_valid():
-        errors.update({name: list(messages) for name, messages in form.errors.items()})
-    if errors:
-        raise ValidationError(errors)
-    return Filters(**{name: form.cleaned_data.get(name) for name in FILTER_PARAMS})
+    def within(self, queryset: QuerySet, field: str) -> QuerySet:
+        """The rows of `queryset` whose moment `field` falls in the period."""
+        start, end = self.bounds()
+        if start:
+            queryset = queryset.filter(**{f"{field}__gte": start})
+        if end:
+            queryset = queryset.filter(**{f"{field}__lt": end})
+        return queryset
 
 
 def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def _period_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
-    start = _start_of_day(filters.period_start) if filters.period_start else None
-    end = _start_of_day(filters.period_end + timedelta(days=1)) if filters.period_end else None
-    return start, end
+@dataclass(frozen=True)
+class Selection:
+    """The projects a caller's filters select, as the figures read them. Built from the
+    project list's filters by `projects.api.filters.StatsFilter` (the API and the
+    dashboard alike), over the projects the caller may see."""
 
+    # Every filter applied, the period on the projects' creation time.
+    projects: QuerySet
+    # Every filter but the period: the flow figures apply it to the transitions instead.
+    any_time: QuerySet
+    period: Period = Period()
+    # The filters as given, echoed by the figures (and carried by the dashboard's links).
+    params: dict[str, str] = field(default_factory=dict)
 
-def filter_projects(queryset: QuerySet, filters: Filters, *, period: bool = True) -> QuerySet:
-    """The projects the filters select. Each condition is an EXISTS, so a project is never
-    repeated and aggregates over the result count each project once."""
-    if period:
-        start, end = _period_bounds(filters)
-        if start:
-            queryset = queryset.filter(created_at__gte=start)
-        if end:
-            queryset = queryset.filter(created_at__lt=end)
-    if filters.country_group:
-        queryset = queryset.filter(
-            Exists(
-                ProjectCountry.objects.filter(
-                    project_id=OuterRef("pk"), country__groups__code=filters.country_group
-                )
-            )
-        )
-    if filters.sector:
-        queryset = queryset.filter(
-            Exists(
-                ProjectSector.objects.filter(project_id=OuterRef("pk")).filter(
-                    Q(sector__code=filters.sector) | Q(sector__parent__code=filters.sector)
-                )
-            )
-        )
-    if filters.lead_unit:
-        queryset = queryset.filter(lead_unit_id=filters.lead_unit)
-    return queryset.order_by()
+    @classmethod
+    def of(cls, projects: QuerySet) -> "Selection":
+        """All of `projects`, unfiltered."""
+        return cls(projects=projects, any_time=projects)
 
 
 # --- Small helpers on aggregated rows -----------------------------------------------------
@@ -433,14 +369,14 @@ def by_country_group(projects: QuerySet) -> list[dict]:
     return _links(_breakdown_rows(projects, ("country_group",))["country_group"])
 
 
-def summary(queryset: QuerySet, filters: Filters = Filters()) -> dict:
-    projects = filter_projects(queryset, filters)
+def summary(selection: Selection) -> dict:
+    projects = selection.projects.order_by()
 
     def compute() -> dict:
         rows = _breakdown_rows(projects, (*_PROJECT_PARTS, *_LINK_PARTS))
         overall = _group(rows["all"]).get("", {"count": 0, "value": {}})
         return {
-            "filters": filters.as_params(),
+            "filters": selection.params,
             "count": overall["count"],
             "value": _money_list(overall["value"]),
             "by_status": _by_choice(rows["status"], _STATUS_LABELS),
@@ -451,13 +387,15 @@ def summary(queryset: QuerySet, filters: Filters = Filters()) -> dict:
             "by_lead_unit": _lead_units(rows["lead_unit"]),
         }
 
-    selection = freshness.statement(projects.order_by().values("pk"))
-    if selection is None:
+    statement = freshness.statement(projects.values("pk"))
+    if statement is None:
         return compute()
     # The figures as answered, per language: building them from the cached breakdowns
     # (2,000 lead units, money per currency) took some 35 ms of every request.
     return freshness.remember(
-        ("summary", get_language(), filters.as_params(), *selection), compute, using=projects.db
+        ("summary", get_language(), sorted(selection.params.items()), *statement),
+        compute,
+        using=projects.db,
     )
 
 
@@ -480,10 +418,10 @@ def concentration(country_rows: list[dict]) -> dict:
     }
 
 
-def balance(queryset: QuerySet, filters: Filters = Filters()) -> dict:
+def balance(selection: Selection) -> dict:
     """The balance of the pool: projects that have left it (withdrawn, archived) are not
     counted."""
-    projects = filter_projects(queryset, filters).in_pool()
+    projects = selection.projects.order_by().in_pool()
     people_to_people = Exists(
         ProjectSector.objects.filter(project_id=OuterRef("pk"), sector__people_to_people=True)
     )
@@ -492,14 +430,14 @@ def balance(queryset: QuerySet, filters: Filters = Filters()) -> dict:
         people_to_people=Count("pk", filter=Q(people_to_people)),
         substantive=Count("pk", filter=Q(kind=Kind.PROJECT)),
         events=Count("pk", filter=Q(kind=Kind.ACTIVITY)),
-        south_asia=Count("pk", filter=Q(_touches_group(SOUTH_ASIA))),
-        central_asia=Count("pk", filter=Q(_touches_group(CENTRAL_ASIA))),
+        south_asia=Count("pk", filter=Q(projects.touching_country_group(SOUTH_ASIA))),
+        central_asia=Count("pk", filter=Q(projects.touching_country_group(CENTRAL_ASIA))),
     )
     total = counts["total"]
     target = settings.REGISTRY_PEOPLE_TO_PEOPLE_TARGET
     p2p_share = _ratio(counts["people_to_people"], total)
     return {
-        "filters": filters.as_params(),
+        "filters": selection.params,
         "projects": total,
         "people_to_people": {
             "count": counts["people_to_people"],
@@ -527,12 +465,6 @@ def balance(queryset: QuerySet, filters: Filters = Filters()) -> dict:
     }
 
 
-def _touches_group(code: str) -> Exists:
-    return Exists(
-        ProjectCountry.objects.filter(project_id=OuterRef("pk"), country__groups__code=code)
-    )
-
-
 # --- Flow ---------------------------------------------------------------------------------
 
 # Days between two timestamps as stored by each backend (SQLite keeps ISO text in UTC).
@@ -542,7 +474,7 @@ _DAYS_BETWEEN = {
 }
 
 
-def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> dict[str, dict]:
+def median_days_in_stage(projects: QuerySet, period: Period = Period()) -> dict[str, dict]:
     """{stage: {"median_days", "stays"}} over finished stays entered within the period.
 
     One SQL statement: LEAD finds when each stay ended, ROW_NUMBER/COUNT pick the middle
@@ -554,7 +486,7 @@ def median_days_in_stage(projects: QuerySet, filters: Filters = Filters()) -> di
     project_sql, project_params = selection
     connection = connections[projects.db]
     days = _DAYS_BETWEEN[connection.vendor].format(end="left_at", start="entered_at")
-    start, end = _period_bounds(filters)
+    start, end = period.bounds()
     period_sql, period_params = "", []
     if start:
         period_sql += " AND entered_at >= %s"
@@ -601,14 +533,12 @@ def _db_datetimes(values: list[datetime], connection) -> list:
     return [connection.ops.adapt_datetimefield_value(value) for value in values]
 
 
-def flow(queryset: QuerySet, filters: Filters = Filters(), *, today: date | None = None) -> dict:
-    projects = filter_projects(queryset, filters, period=False)
-    changes = StatusChange.objects.filter(project__in=projects.values("pk")).order_by()
-    start, end = _period_bounds(filters)
-    if start:
-        changes = changes.filter(created_at__gte=start)
-    if end:
-        changes = changes.filter(created_at__lt=end)
+def flow(selection: Selection, *, today: date | None = None) -> dict:
+    """The period applies to the time of the transitions, not to the projects' creation."""
+    projects = selection.any_time.order_by()
+    changes = selection.period.within(
+        StatusChange.objects.filter(project__in=projects.values("pk")).order_by(), "created_at"
+    )
 
     monthly = (
         changes.annotate(month=TruncMonth("created_at"))
@@ -625,10 +555,10 @@ def flow(queryset: QuerySet, filters: Filters = Filters(), *, today: date | None
     )
     decided = decisions["selected"] + decisions["not_selected"]
 
-    medians = median_days_in_stage(projects, filters)
+    medians = median_days_in_stage(projects, selection.period)
     overdue = projects.review_overdue(today)
     return {
-        "filters": filters.as_params(),
+        "filters": selection.params,
         "entries_by_month": [
             {"month": month, "entries": months[month]} for month in sorted(months)
         ],

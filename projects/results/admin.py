@@ -8,13 +8,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.admin import AccessRightsMixin
 from projects import access
 from projects.errors import DomainError, InvalidData
 from projects.results import access as results_access
 from projects.results import services
 from projects.results.models import Indicator, Period, Result, StandardIndicator
-from registry.admin import NoDeleteMixin
+from registry.admin import AccessRightsMixin, NoDeleteMixin
 
 
 def _raise_as_form_errors(form, error: DomainError) -> None:

@@ -14,9 +14,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from projects import access
-from projects.api.etag import expected_version, project_etag
+from projects.api.etag import ETAG, IF_MATCH, expected_version, project_etag
 from projects.api.serializers import StrictSerializerMixin
-from projects.api.views import ETAG, IF_MATCH
 from projects.models import Project
 from projects.results import services
 from projects.results.models import Indicator, Period, Result, StandardIndicator

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from partners.admin import AccessRightsMixin
 from projects import access
 from projects.admin.filters import SearchFilter, search_select_media
 from projects.errors import DomainError, InvalidData
@@ -18,7 +17,7 @@ from projects.models import ProjectCountry
 from projects.risk import access as risk_access
 from projects.risk import services
 from projects.risk.models import CountryRisk, ProjectRisk, Warning
-from registry.admin import NoDeleteMixin
+from registry.admin import AccessRightsMixin, NoDeleteMixin
 from registry.counting import AdminCountingPaginator
 
 

@@ -8,11 +8,11 @@ removes the site (`removed_at`); nothing is hard-deleted.
 
 from django.contrib import admin
 
-from partners.admin import AccessRightsMixin
 from projects import access
 from projects.sites import services
 from projects.sites.map import project_map_config, site_map_config
 from projects.sites.models import Site
+from registry.admin import AccessRightsMixin
 
 INLINE_FIELDS = (
     "name_zh",

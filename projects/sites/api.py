@@ -25,17 +25,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from projects import access
-from projects.api.etag import expected_version
+from projects.api.etag import ETAG, IF_MATCH, expected_version
 from projects.api.filters import ProjectFilter
 from projects.api.search import SearchPlan
 from projects.api.serializers import StrictSerializerMixin
-from projects.api.views import ETAG, IF_MATCH
 from projects.sites import services
 from projects.sites.map import MAX_MAP_SITES
 from projects.sites.models import Exactness, FacilityType, Site
 from projects.sites.serializers import SiteFeatureCollectionSerializer, SiteSerializer
 from registry.api.errors import error_responses
-from registry.api.filters import check_query_parameters
+from registry.api.filters import check_query_parameters, filter_parameters
 
 # Newest projects first (as the list), then each project's sites in the order entered.
 GEOJSON_ORDER = ("-pk", "sites__id")
@@ -304,12 +303,13 @@ def _list_filter_parameters() -> list[OpenApiParameter]:
     # collection, so the list's filters are listed here from the same FilterSet.
     return [
         OpenApiParameter(
-            name,
+            parameter,
             OpenApiTypes.STR,
             OpenApiParameter.QUERY,
             description=str(declared.extra.get("help_text", "")),
         )
         for name, declared in ProjectFilter.base_filters.items()
+        for parameter in filter_parameters(name, declared)
     ]
 
 

@@ -2,9 +2,9 @@
 `static/projects/sites/site_map.js` with Apache ECharts' map series over the vendored
 boundaries. The page passes it with `json_script` (no inline script, strict CSP).
 
-Reads only: the selection is the dashboard's (`stats.filter_projects` over what the user
-may see, `access.visible_projects`), so the map and the figures beside it count the same
-projects.
+Reads only: the selection is the dashboard's (`stats.Selection`, built by `StatsFilter`
+over what the user may see, `access.visible_projects`), so the map and the figures beside
+it count the same projects.
 """
 
 from django.db.models import Count, FloatField
