@@ -118,7 +118,10 @@ def sub_resource_rows(api_client, project, reviewer, manager, officer, partner_u
     """The answers to writing one row of each child list through the API."""
     Project.objects.filter(pk=project.pk).update(status="screening", screening_round=1)
     post = {
-        "reviews/": (reviewer, {**SCORES, "recommendation": "select", "comment": "好"}),
+        "reviews/": (
+            reviewer,
+            {**SCORES, "recommendation": "select", "comment": "好", "conflict_declaration": "none"},
+        ),
         "support-decisions/": (manager, {"kind": "funding", "amount": "5.00", "currency": "CNY"}),
         "progress-updates/": (officer, {"note": "首批货物已发运"}),
     }
