@@ -191,7 +191,8 @@ def _notify_warnings(project: Project, warnings: list[Warning], officers) -> int
         ]
         for warning in warnings:
             line = f"  [{warning.get_severity_display()}] {warning.get_kind_display()}"
-            lines.append(f"{line}: {warning.detail}" if warning.detail else line)
+            detail = warning.description
+            lines.append(f"{line}: {detail}" if detail else line)
         return subject, "\n".join(lines)
 
     return len(notify(users=officers, kind=Kind.WARNING_RAISED, project=project, write=write))
@@ -245,7 +246,8 @@ def daily_digest(*, now=None) -> int:
         if critical:
             lines.append(_("Latest critical warnings:"))
             lines += [
-                f"  {w.project.code} {w.get_kind_display()}" + (f": {w.detail}" if w.detail else "")
+                f"  {w.project.code} {w.get_kind_display()}"
+                + (f": {w.description}" if w.description else "")
                 for w in critical
             ]
         return _("Daily digest of the project pool"), "\n".join(lines)
