@@ -148,19 +148,21 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
             country_counts=summary["by_country"],
             country_link=changelist_link(filters, country="__ISO__"),
         ),
-        **results_figures(projects, filters),
+        **results_figures(user, filters),
     }
 
 
-def results_figures(projects, filters: stats.Filters) -> dict:
+def results_figures(user, filters: stats.Filters) -> dict:
     """Targets against actuals of the standard indicators (projects.results.figures)."""
     from projects.results import figures
     from projects.risk.warnings import open_counts, open_trend
 
-    selected = stats.filter_projects(projects, filters, period=False)
+    selected = stats.filter_projects(access.visible_projects(user), filters, period=False)
+    # The whole pool (a manager without filters): the figures read no project at all.
+    whole_pool = access.sees_whole_pool(user) and not stats.selects_projects(filters, period=False)
     return {
-        "indicator_table": figures.indicator_table(selected),
-        "achievement": figures.achievement_rate(selected),
+        "indicator_table": figures.indicator_table(None if whole_pool else selected),
+        "achievement": figures.achievement_rate(None if whole_pool else selected),
         "warning_counts": open_counts(selected),
         "warning_trend": open_trend(selected),
     }

@@ -183,6 +183,16 @@ def filter_projects(queryset: QuerySet, filters: Filters, *, period: bool = True
     return queryset.order_by()
 
 
+def selects_projects(filters: Filters, *, period: bool = True) -> bool:
+    """Whether `filter_projects` with these filters leaves any project out."""
+    return bool(
+        (period and (filters.period_start or filters.period_end))
+        or filters.country_group
+        or filters.sector
+        or filters.lead_unit
+    )
+
+
 # --- Small helpers on aggregated rows -----------------------------------------------------
 
 
