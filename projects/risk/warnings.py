@@ -109,7 +109,7 @@ def country_risk(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("project_id", "country_id")
     )
-    for project_id, country_id in links.iterator(chunk_size=WRITE_BATCH):
+    for project_id, country_id in links:
         for category, level, name_zh, name_en in levels[country_id]:
             severity = (
                 Severity.CRITICAL if level >= CountryRiskLevel.VERY_HIGH else Severity.WARNING
@@ -137,7 +137,7 @@ def no_progress(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("pk", "last_update")
     )
-    for pk, last in rows.iterator(chunk_size=WRITE_BATCH):
+    for pk, last in rows:
         yield pk, "", Severity.WARNING, {"last_update": iso(last)}
 
 
@@ -158,7 +158,7 @@ def support_expiring(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("project_id", "pk", "valid_until")
     )
-    for project_id, pk, until in rows.iterator(chunk_size=WRITE_BATCH):
+    for project_id, pk, until in rows:
         severity = Severity.WARNING if (until - today).days <= 7 else Severity.NOTICE
         yield project_id, f"decision:{pk}", severity, {"valid_until": iso(until)}
 
@@ -170,7 +170,7 @@ def review_overdue(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("pk", "next_review_due")
     )
-    for pk, due in rows.iterator(chunk_size=WRITE_BATCH):
+    for pk, due in rows:
         yield pk, "", Severity.WARNING, {"due": iso(due)}
 
 
@@ -180,7 +180,7 @@ def end_passed(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("pk", "planned_end")
     )
-    for pk, end in rows.iterator(chunk_size=WRITE_BATCH):
+    for pk, end in rows:
         yield pk, "", Severity.WARNING, {"planned_end": iso(end)}
 
 
@@ -205,7 +205,7 @@ def under_target(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("indicator__result__project_id", "pk", "actual_value", "target_value")
     )
-    for project_id, pk, actual, target in rows.iterator(chunk_size=WRITE_BATCH):
+    for project_id, pk, actual, target in rows:
         params = {"actual": figure(actual), "target": figure(target)}
         yield project_id, f"period:{pk}", Severity.WARNING, params
 
@@ -222,7 +222,7 @@ def dispute_open(scope: Scope, today: datetime.date) -> Iterator[Cause]:
         .order_by()
         .values_list("project_id", "pk", "opened_on")
     )
-    for project_id, pk, opened in rows.iterator(chunk_size=WRITE_BATCH):
+    for project_id, pk, opened in rows:
         severity = Severity.CRITICAL if (today - opened).days > 2 * days else Severity.WARNING
         yield project_id, f"risk:{pk}", severity, {"opened_on": iso(opened)}
 
