@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone, translation
-from simple_history.utils import bulk_create_with_history
 
 from projects.models import (
     CodeSequence,
@@ -263,18 +262,38 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
         yield ids[offset : offset + WRITE_BATCH]
 
 
-def _record_updates(ids: list[int], now, **values) -> None:
-    """Set `values` on the warnings `ids` and write their simple-history rows ("~", the
-    row as it now is), as `bulk_update_with_history` would, without a CASE per row."""
+def _write_history(ids: list[int], history_type: str, now) -> None:
+    """The simple-history rows of the warnings `ids` as they now are, with the fields
+    `bulk_create_with_history` / `bulk_update_with_history` give them (date `now`, no
+    user, no reason, `+` or `~`), copied by one INSERT … SELECT per batch. Building a
+    history instance per warning in Python was half of the first run's ~240 s at 100,000
+    warnings (bench/README.md). The tracked columns are the historical table's own
+    fields but its `history_*` ones, read from the models' `_meta`."""
+    history = Warning.history.model
+    connection = connections[router.db_for_write(history)]
+    quote = connection.ops.quote_name
+    columns = [
+        field.column
+        for field in history._meta.concrete_fields
+        if not field.name.startswith("history_")
+    ]
+    tracked = ", ".join(quote(column) for column in columns)
     for batch in _batches(ids):
-        rows = Warning.objects.filter(pk__in=batch).order_by()
-        rows.update(**values)
-        Warning.history.bulk_history_create(
-            list(rows),
-            update=True,
-            default_date=now,
-            batch_size=WRITE_BATCH,
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(history._meta.db_table)} ({tracked}, "
+                f"{quote('history_date')}, {quote('history_type')}) "
+                f"SELECT {tracked}, %s, %s FROM {quote(Warning._meta.db_table)} "
+                f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(batch))})",
+                [now, history_type, *batch],
+            )
+
+
+def _record_updates(ids: list[int], now, **values) -> None:
+    """Set `values` on the warnings `ids` and write their history rows."""
+    for batch in _batches(ids):
+        Warning.objects.filter(pk__in=batch).order_by().update(**values)
+        _write_history(batch, "~", now)
 
 
 def _sync_chunk(kind: str, rule: Rule, scope: Scope, today, now, raised: list[int]):
@@ -284,7 +303,7 @@ def _sync_chunk(kind: str, rule: Rule, scope: Scope, today, now, raised: list[in
     }
     live = Warning.objects.filter(scope.q("project_id"), kind=kind, resolved_at__isnull=True)
     resolved: list[int] = []
-    kept: list[int] = []
+    kept = 0
     # (severity, params) → warnings to change to them: one UPDATE per distinct value.
     changed: dict[tuple[int, str], list[int]] = defaultdict(list)
     changed_to: dict[tuple[int, str], tuple[int, dict]] = {}
@@ -295,7 +314,7 @@ def _sync_chunk(kind: str, rule: Rule, scope: Scope, today, now, raised: list[in
         if cause is None:
             resolved.append(pk)
             continue
-        kept.append(pk)
+        kept += 1
         if (severity, params) != cause:
             key = (cause[0], json.dumps(cause[1], sort_keys=True))
             changed[key].append(pk)
@@ -305,8 +324,8 @@ def _sync_chunk(kind: str, rule: Rule, scope: Scope, today, now, raised: list[in
     for key, ids in changed.items():
         severity, params = changed_to[key]
         _record_updates(ids, now, severity=severity, params=params, detail=english(kind, params))
-    for batch in _batches(kept):
-        Warning.objects.filter(pk__in=batch).order_by().update(last_seen=now)
+    # What is still live now is what was kept (the resolved are no longer, the new not yet).
+    live.order_by().update(last_seen=now)
     with translation.override("en"):
         new = [
             Warning(
@@ -322,11 +341,15 @@ def _sync_chunk(kind: str, rule: Rule, scope: Scope, today, now, raised: list[in
             for (project_id, subject), (severity, params) in causes.items()
         ]
     for offset in range(0, len(new), WRITE_BATCH):
-        created = bulk_create_with_history(
-            new[offset : offset + WRITE_BATCH], Warning, batch_size=WRITE_BATCH, default_date=now
-        )
-        raised.extend(warning.pk for warning in created)
-    return len(new), len(resolved), len(kept)
+        created = [
+            warning.pk
+            for warning in Warning.objects.bulk_create(
+                new[offset : offset + WRITE_BATCH], batch_size=WRITE_BATCH
+            )
+        ]
+        _write_history(created, "+", now)
+        raised.extend(created)
+    return len(new), len(resolved), kept
 
 
 def _sync(kind: str, rule: Rule, project_ids, today, now, raised: list[int]) -> dict[str, int]:
@@ -369,14 +392,21 @@ def compute_warnings(
     return counts
 
 
-def open_counts(projects: QuerySet) -> list[dict]:
+def _of_projects(warnings: QuerySet, projects: QuerySet | None) -> QuerySet:
+    """The warnings of the projects selected (all of them when `projects` is None),
+    probed by EXISTS so the selection is not read in full (as in
+    `projects.results.figures`)."""
+    if projects is None:
+        return warnings
+    return warnings.filter(Exists(projects.order_by().filter(pk=OuterRef("project_id"))))
+
+
+def open_counts(projects: QuerySet | None = None) -> list[dict]:
     """Open (neither resolved nor dismissed) warnings of the projects, by kind and
     severity, for the dashboard."""
     rows = (
-        Warning.objects.filter(
-            project__in=projects.order_by().values("pk"),
-            resolved_at__isnull=True,
-            dismissed_at__isnull=True,
+        _of_projects(
+            Warning.objects.filter(resolved_at__isnull=True, dismissed_at__isnull=True), projects
         )
         .values("kind", "severity")
         .annotate(count=Count("pk"))
@@ -397,7 +427,9 @@ def open_counts(projects: QuerySet) -> list[dict]:
 TREND_WEEKS = 12
 
 
-def open_trend(projects: QuerySet, *, now=None, weeks: int = TREND_WEEKS) -> list[dict]:
+def open_trend(
+    projects: QuerySet | None = None, *, now=None, weeks: int = TREND_WEEKS
+) -> list[dict]:
     """Open warnings of the projects at the end of each of the last `weeks` ISO weeks
     (Monday to Sunday; the current week counted as of now), oldest first, in one query.
     A warning is open at a moment when it was first seen before it and was neither
@@ -414,9 +446,7 @@ def open_trend(projects: QuerySet, *, now=None, weeks: int = TREND_WEEKS) -> lis
         year, week, _day = start.isocalendar()
         rows.append({"week": f"{year}-W{week:02d}", "start": start, "at": min(end, now)})
     earliest = rows[0]["at"]
-    warnings = Warning.objects.filter(
-        project__in=projects.order_by().values("pk"), first_seen__lte=now
-    ).filter(
+    warnings = _of_projects(Warning.objects.filter(first_seen__lte=now), projects).filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gt=earliest),
         Q(dismissed_at__isnull=True) | Q(dismissed_at__gt=earliest),
     )
