@@ -153,18 +153,21 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
 
 
 def results_figures(user, filters: stats.Filters) -> dict:
-    """Targets against actuals of the standard indicators (projects.results.figures)."""
+    """Targets against actuals of the standard indicators (projects.results.figures) and
+    the open warnings. Each is aggregated over its own rows (periods, warnings) and
+    reaches the selected projects by EXISTS; for the whole pool it reads no project."""
     from projects.results import figures
     from projects.risk.warnings import open_counts, open_trend
 
     selected = stats.filter_projects(access.visible_projects(user), filters, period=False)
-    # The whole pool (a manager without filters): the figures read no project at all.
+    # The whole pool (a manager without filters): the figures need no project rows.
     whole_pool = access.sees_whole_pool(user) and not stats.selects_projects(filters, period=False)
+    projects = None if whole_pool else selected
     return {
-        "indicator_table": figures.indicator_table(None if whole_pool else selected),
-        "achievement": figures.achievement_rate(None if whole_pool else selected),
-        "warning_counts": open_counts(selected),
-        "warning_trend": open_trend(selected),
+        "indicator_table": figures.indicator_table(projects),
+        "achievement": figures.achievement_rate(projects),
+        "warning_counts": open_counts(projects),
+        "warning_trend": open_trend(projects),
     }
 
 

@@ -162,19 +162,27 @@ def filter_projects(queryset: QuerySet, filters: Filters, *, period: bool = True
             queryset = queryset.filter(created_at__gte=start)
         if end:
             queryset = queryset.filter(created_at__lt=end)
+    # The group's countries and the sector's codes are subqueries of ids: joined through
+    # the country and sector tables instead, the planner guessed a group like ASEAN (84% of
+    # the projects) at 9% and probed the filtered rows one by one (1.8 s instead of 0.35 s
+    # for the open warnings of the group at 100,000 projects; bench/README.md).
     if filters.country_group:
+        members = CountryGroup.members.through.objects.filter(
+            countrygroup__code=filters.country_group
+        )
         queryset = queryset.filter(
             Exists(
                 ProjectCountry.objects.filter(
-                    project_id=OuterRef("pk"), country__groups__code=filters.country_group
+                    project_id=OuterRef("pk"), country_id__in=members.values("country_id")
                 )
             )
         )
     if filters.sector:
+        sectors = Sector.objects.filter(Q(code=filters.sector) | Q(parent__code=filters.sector))
         queryset = queryset.filter(
             Exists(
-                ProjectSector.objects.filter(project_id=OuterRef("pk")).filter(
-                    Q(sector__code=filters.sector) | Q(sector__parent__code=filters.sector)
+                ProjectSector.objects.filter(
+                    project_id=OuterRef("pk"), sector_id__in=sectors.values("pk")
                 )
             )
         )
