@@ -25,6 +25,8 @@ API = "/api/v1"
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 migration = importlib.import_module("projects.migrations.0019_warning_params")
+# Chinese punctuation is part of the sentence.
+LAOS_ZH = "老挝：安全风险很高"  # noqa: RUF001
 
 
 @pytest.fixture
@@ -62,18 +64,22 @@ def test_the_api_writes_the_detail_in_the_requests_language(api_client, warned, 
         return {row["kind"]: row for row in response.json()["results"]}
 
     chinese, english = details("zh-hans"), details("en")
-    assert chinese["country_risk"]["detail"] == "老挝：安全风险很高"
+    assert chinese["country_risk"]["detail"] == LAOS_ZH
     assert english["country_risk"]["detail"] == "Laos: security risk very high"
     assert chinese["review_overdue"]["detail"] == f"定期复核应于 {due()} 完成"
     assert english["review_overdue"]["detail"] == f"periodic review was due on {due()}"
     # The facts themselves, the same in both languages, for machines.
-    assert chinese["country_risk"]["params"] == english["country_risk"]["params"] == {
-        "country": "LA",
-        "country_zh": "老挝",
-        "country_en": "Laos",
-        "category": "security",
-        "level": 4,
-    }
+    assert (
+        chinese["country_risk"]["params"]
+        == english["country_risk"]["params"]
+        == {
+            "country": "LA",
+            "country_zh": "老挝",
+            "country_en": "Laos",
+            "category": "security",
+            "level": 4,
+        }
+    )
     assert english["review_overdue"]["params"] == {"due": due()}
 
 
@@ -82,7 +88,7 @@ def test_admin_list_and_change_page_in_chinese_for_a_manager(client, warned, man
     page = client.get("/admin/projects/warning/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "老挝：安全风险很高" in html and f"定期复核应于 {due()} 完成" in html
+    assert LAOS_ZH in html and f"定期复核应于 {due()} 完成" in html
     assert "security risk very high" not in html and "was due on" not in html
     warning = Warning.objects.get(kind="review_overdue")
     change = client.get(
@@ -97,9 +103,9 @@ def test_project_panel_in_the_pages_language(client, warned, officer):
     client.force_login(officer)
     url = f"/admin/projects/project/{warned.pk}/change/"
     chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "老挝：安全风险很高" in chinese
+    assert LAOS_ZH in chinese
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Laos: security risk very high" in english and "老挝：安全风险很高" not in english
+    assert "Laos: security risk very high" in english and LAOS_ZH not in english
 
 
 def test_notices_in_each_recipients_language(
@@ -112,9 +118,9 @@ def test_notices_in_each_recipients_language(
             actor=manager, country=Country.objects.get(pk="LA"), category="security", level=4
         )
     notice = Notification.objects.get(recipient=officer, kind="warning_raised")
-    assert "老挝：安全风险很高" in notice.body
+    assert LAOS_ZH in notice.body
     (email,) = [m for m in mail.outbox if m.to == [officer.email]]
-    assert "老挝：安全风险很高" in email.body
+    assert LAOS_ZH in email.body
     from django.core.management import call_command
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -134,7 +140,7 @@ def test_notices_in_each_recipients_language(
         ("end_passed", {"planned_end": "2025-12-31"}, "planned end was 2025-12-31",
          "计划结束日期为 2025-12-31"),
         ("under_target", {"actual": "79", "target": "100.5"},
-         "actual 79 against a target of 100.5", "实际值 79，目标值 100.5"),
+         "actual 79 against a target of 100.5", "实际值 79，目标值 100.5"),  # noqa: RUF001
         ("dispute_open", {"opened_on": "2025-03-01"}, "dispute open since 2025-03-01",
          "争议自 2025-03-01 起未解决"),
     ],
