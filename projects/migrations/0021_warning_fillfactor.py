@@ -1,7 +1,7 @@
 """Room on each page of the warnings table (PostgreSQL) for the daily job's update of
 every live warning's `last_seen`: with 30% of a page left free the new row version fits
 beside the old one (a HOT update), so none of the table's six indexes is written. At
-100,000 warnings the daily rerun's updates took 3.5 s instead of 18-22 s on the bench
+100,000 warnings the rerun's updates took 1.8-3.5 s instead of 7-22 s on the bench
 machine (bench/README.md). Pages written from now on keep the room; the space of a
 day's old versions is reclaimed by autovacuum before the next run."""
 
