@@ -154,15 +154,15 @@ def dashboard_context(user, filters: stats.Filters) -> dict:
 
 def results_figures(user, filters: stats.Filters) -> dict:
     """Targets against actuals of the standard indicators (projects.results.figures) and
-    the open warnings. Each is aggregated over its own rows (periods, warnings) and
-    reaches the selected projects by EXISTS; for the whole pool it reads no project."""
+    the open warnings, each aggregated over its own rows (periods, warnings) and reaching
+    the selection through `stats.Selection`: for the whole pool no project row is read.
+    The period filters do not apply (they are about when projects were entered)."""
     from projects.results import figures
     from projects.risk.warnings import open_counts, open_trend
 
-    selected = stats.filter_projects(access.visible_projects(user), filters, period=False)
-    # The whole pool (a manager without filters): the figures need no project rows.
-    whole_pool = access.sees_whole_pool(user) and not stats.selects_projects(filters, period=False)
-    projects = None if whole_pool else selected
+    projects = stats.Selection(
+        filters, None if access.sees_whole_pool(user) else access.visible_projects(user)
+    )
     return {
         "indicator_table": figures.indicator_table(projects),
         "achievement": figures.achievement_rate(projects),

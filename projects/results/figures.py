@@ -5,34 +5,30 @@ filters; only indicators following a standard one are added up (their unit is th
 library's, so the sums mean something).
 
 Both aggregate over the periods (joined to their indicator, which holds the standard and
-the measure) and reach the projects only through an EXISTS per period on the selection,
-so their cost follows the number of periods, never the size of the pool: `projects=None`
-(the whole pool, a manager without filters) reads no project at all, and a selection is
-probed by primary key from each period instead of being read in full. Joining the
-projects' queryset as `project__in` read the whole pool on every request (p99 0.9 s at
-100,000 projects; bench/README.md).
+the measure) and reach the projects only by EXISTS on the selection
+(`projects.reporting.stats.rows_of`): the whole pool (a manager without filters) reads no
+project row, a group or sector filter reads only its links, and the lead unit or an
+officer's visibility probes the projects by primary key. Joining the projects and
+filtering on `project IN (the selection)` read the whole pool on every request (p99 0.9 s
+at 100,000 projects; bench/README.md).
 """
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from projects.models import Project, Status
+from projects.reporting.stats import Selection, rows_of
 from projects.results.models import Period, StandardIndicator
 from projects.results.scorecards import _achievement
 
 
-def _of_projects(periods: QuerySet, projects: QuerySet | None) -> QuerySet:
-    """The periods of the projects selected (all of them when `projects` is None)."""
-    if projects is None:
-        return periods
-    return periods.filter(
-        Exists(projects.order_by().filter(pk=OuterRef("indicator__result__project_id")))
-    )
-
-
-def indicator_table(projects: QuerySet | None = None) -> list[dict]:
+def indicator_table(projects: QuerySet | Selection | None = None) -> list[dict]:
     rows = (
-        _of_projects(Period.objects.filter(indicator__standard__isnull=False), projects)
+        rows_of(
+            Period.objects.filter(indicator__standard__isnull=False),
+            "indicator__result__project_id",
+            projects,
+        )
         .annotate(year=ExtractYear("period_end"))
         .values("indicator__standard_id", "year")
         .annotate(
@@ -67,21 +63,22 @@ def indicator_table(projects: QuerySet | None = None) -> list[dict]:
     return [entry for _order, entry in ordered]
 
 
-def achievement_rate(projects: QuerySet | None = None) -> dict:
+def achievement_rate(projects: QuerySet | Selection | None = None) -> dict:
     """Mean achievement (capped at 200%) of the approved quantitative periods of selected
     and in-progress projects."""
-    running = (Project.objects.all() if projects is None else projects).filter(
-        status__in=(Status.SELECTED, Status.IN_PROGRESS)
-    )
+    running = Project.objects.filter(status__in=(Status.SELECTED, Status.IN_PROGRESS))
     measured = (
-        _of_projects(
+        rows_of(
             Period.objects.filter(
                 status=Period.State.APPROVED,
                 indicator__measure="quantitative",
                 target_value__gt=0,
                 actual_value__isnull=False,
+                # The running projects' ids, read off the (status, id) index.
+                indicator__result__project_id__in=running.values("pk"),
             ),
-            running,
+            "indicator__result__project_id",
+            projects,
         )
         .annotate(achievement=_achievement())
         .aggregate(rate=Avg("achievement"), periods=Count("pk"))

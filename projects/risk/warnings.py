@@ -33,6 +33,7 @@ from projects.models import (
     Status,
     SupportDecision,
 )
+from projects.reporting.stats import Selection, rows_of
 from projects.risk.details import describe, english, figure, iso
 from projects.risk.models import CountryRisk, CountryRiskLevel, ProjectRisk, Warning
 
@@ -392,21 +393,14 @@ def compute_warnings(
     return counts
 
 
-def _of_projects(warnings: QuerySet, projects: QuerySet | None) -> QuerySet:
-    """The warnings of the projects selected (all of them when `projects` is None),
-    probed by EXISTS so the selection is not read in full (as in
-    `projects.results.figures`)."""
-    if projects is None:
-        return warnings
-    return warnings.filter(Exists(projects.order_by().filter(pk=OuterRef("project_id"))))
-
-
-def open_counts(projects: QuerySet | None = None) -> list[dict]:
+def open_counts(projects: QuerySet | Selection | None = None) -> list[dict]:
     """Open (neither resolved nor dismissed) warnings of the projects, by kind and
     severity, for the dashboard."""
     rows = (
-        _of_projects(
-            Warning.objects.filter(resolved_at__isnull=True, dismissed_at__isnull=True), projects
+        rows_of(
+            Warning.objects.filter(resolved_at__isnull=True, dismissed_at__isnull=True),
+            "project_id",
+            projects,
         )
         .values("kind", "severity")
         .annotate(count=Count("pk"))
@@ -428,7 +422,7 @@ TREND_WEEKS = 12
 
 
 def open_trend(
-    projects: QuerySet | None = None, *, now=None, weeks: int = TREND_WEEKS
+    projects: QuerySet | Selection | None = None, *, now=None, weeks: int = TREND_WEEKS
 ) -> list[dict]:
     """Open warnings of the projects at the end of each of the last `weeks` ISO weeks
     (Monday to Sunday; the current week counted as of now), oldest first, in one query.
@@ -446,7 +440,7 @@ def open_trend(
         year, week, _day = start.isocalendar()
         rows.append({"week": f"{year}-W{week:02d}", "start": start, "at": min(end, now)})
     earliest = rows[0]["at"]
-    warnings = _of_projects(Warning.objects.filter(first_seen__lte=now), projects).filter(
+    warnings = rows_of(Warning.objects.filter(first_seen__lte=now), "project_id", projects).filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gt=earliest),
         Q(dismissed_at__isnull=True) | Q(dismissed_at__gt=earliest),
     )
