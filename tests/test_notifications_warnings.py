@@ -64,7 +64,7 @@ def test_officer_is_told_when_a_warning_is_raised_on_their_project(
     notice = Notification.objects.get(kind="warning_raised")
     assert notice.recipient == officer and notice.project == running
     assert notice.subject == f"Warning on {running.code}: country risk high"
-    assert "[critical] country risk high: LA security very_high" in notice.body
+    assert "[critical] country risk high: Laos: security risk very high" in notice.body
     (email,) = [m for m in mail.outbox if m.to == [officer.email]]
     assert email.subject == notice.subject
     # Nobody else: not another unit's officer, not the manager, never a partner.

@@ -8,6 +8,7 @@ from django_filters.fields import ModelChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from projects import access
 from projects.api.search import search_projects
 from projects.models import Kind, Participation, ProjectCountry, RiskLevel, Status
 from projects.reporting import stats
@@ -211,6 +212,10 @@ class _StatsFilterForm(forms.Form):
         return data
 
 
+# The period's names, old and new: a selection filtering nothing else is the whole pool.
+PERIOD_NAMES = frozenset({"period_after", "period_before", "period_start", "period_end"})
+
+
 class StatsFilter(ProjectFilter):
     """The pipeline figures' selection (the stats API and the dashboard): every filter of
     the project list, meaning what it means there, plus a period of whole local days. The
@@ -256,9 +261,14 @@ class StatsFilter(ProjectFilter):
             for name in self.data
             if name in names
         }
+        params = {name: value for name, value in given.items() if value}
+        user = getattr(self.request, "user", None)
         return stats.Selection(
             projects=self.qs,
             any_time=self.filter_queryset(self.queryset.all(), period=False),
             period=self.period_days,
-            params={name: value for name, value in given.items() if value},
+            params=params,
+            whole_pool=(
+                user is not None and access.sees_whole_pool(user) and not set(params) - PERIOD_NAMES
+            ),
         )

@@ -156,16 +156,20 @@ def dashboard_context(selection: stats.Selection) -> dict:
 
 
 def results_figures(selection: stats.Selection) -> dict:
-    """Targets against actuals of the standard indicators (projects.results.figures)."""
+    """Targets against actuals of the standard indicators (projects.results.figures) and
+    the open warnings, each aggregated over its own rows (periods, warnings) and reaching
+    the selection's projects by EXISTS (`stats.rows_of`): for a manager's whole pool no
+    project row is read. The period does not apply (it is about when projects were
+    entered)."""
     from projects.results import figures
     from projects.risk.warnings import open_counts, open_trend
 
-    selected = selection.any_time
+    projects = selection.any_time_or_all()
     return {
-        "indicator_table": figures.indicator_table(selected),
-        "achievement": figures.achievement_rate(selected),
-        "warning_counts": open_counts(selected),
-        "warning_trend": open_trend(selected),
+        "indicator_table": figures.indicator_table(projects),
+        "achievement": figures.achievement_rate(projects),
+        "warning_counts": open_counts(projects),
+        "warning_trend": open_trend(projects),
     }
 
 

@@ -206,7 +206,7 @@ class WarningAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
         "severity",
         "project",
         "lead_unit",
-        "detail",
+        "description",
         "first_seen",
         "resolved_at",
         "dismissed_at",
@@ -240,7 +240,7 @@ class WarningAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
         "severity",
         "project",
         "subject",
-        "detail",
+        "description",
         "first_seen",
         "last_seen",
         "resolved_at",
@@ -251,6 +251,11 @@ class WarningAdmin(StaffOnlyMixin, SimpleHistoryAdmin):
     @admin.display(description=_("lead unit"))
     def lead_unit(self, obj):
         return obj.project.lead_unit
+
+    @admin.display(description=_("detail"))
+    def description(self, obj):
+        # Written in the reader's language from the stored params (projects.risk.details).
+        return obj.description
 
     def get_queryset(self, request):
         return risk_access.visible_warnings(request.user, super().get_queryset(request))

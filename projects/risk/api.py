@@ -16,6 +16,16 @@ from registry.api.pagination import PagePagination
 
 class WarningSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    detail = serializers.SerializerMethodField(
+        help_text=gettext_lazy("What causes the warning, in the request's language.")
+    )
+    params = serializers.JSONField(
+        read_only=True,
+        help_text=gettext_lazy(
+            "The facts of the cause the detail is written from (dates, figures, country); "
+            "null for warnings raised before they were kept."
+        ),
+    )
     state = serializers.SerializerMethodField()
 
     class Meta:
@@ -27,6 +37,7 @@ class WarningSerializer(serializers.ModelSerializer):
             "project",
             "subject",
             "detail",
+            "params",
             "state",
             "first_seen",
             "last_seen",
@@ -34,6 +45,9 @@ class WarningSerializer(serializers.ModelSerializer):
             "dismissed_at",
             "dismiss_reason",
         )
+
+    def get_detail(self, warning) -> str:
+        return warning.description
 
     def get_state(self, warning) -> str:
         if warning.resolved_at:

@@ -195,6 +195,10 @@ class Warning(models.Model):
     # What in the project causes it (a country and category, a decision, a period…), so
     # one project can carry several warnings of a kind.
     subject = models.CharField(pgettext_lazy("warning", "subject"), max_length=60, blank=True)
+    # The facts of the cause (`projects.risk.details`), from which the detail is written
+    # in the reader's language; `detail` keeps the English text as written (searched in
+    # the admin; the only text of older warnings whose params could not be recovered).
+    params = models.JSONField(_("parameters"), null=True, blank=True, editable=False)
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
@@ -240,3 +244,10 @@ class Warning(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None and self.dismissed_at is None
+
+    @property
+    def description(self) -> str:
+        """The detail in the active language."""
+        from projects.risk.details import describe
+
+        return describe(self.kind, self.params, self.detail)
