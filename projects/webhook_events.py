@@ -1,17 +1,21 @@
 """Pool events → webhook deliveries. For each active endpoint subscribed to the event
 whose owner may see the project (`access.visible_projects`), the body carries the
 project in the API's partner projection: a webhook body leaves the office, so no
-staff-only field is ever in it, whoever owns the endpoint."""
+staff-only field is ever in it, whoever owns the endpoint. Labels are in the owner's
+language (their choice, else the office's default), never in whatever language the
+thread that committed the write happened to have active."""
 
 import logging
 
 from django.db import transaction
+from django.utils import translation
 
 from partners.webhooks import services as webhooks
 from partners.webhooks.models import EventType, WebhookEndpoint
 from projects import events, workflow
 from projects.api import representation
 from projects.api.serializers import STAFF_ONLY_FIELDS
+from registry.preferences import user_language
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +34,8 @@ def publish(*, project, event_type: str, extra: dict | None = None) -> int:
         for endpoint in _subscribers(event_type):
             owner_id = endpoint.owner_id
             if owner_id not in seen:
-                seen[owner_id] = representation.partner_project(endpoint.owner, project.pk)
+                with translation.override(user_language(endpoint.owner)):
+                    seen[owner_id] = representation.partner_project(endpoint.owner, project.pk)
             data = seen[owner_id]
             if data is None:
                 continue

@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from django.tasks import default_task_backend
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from partners.webhooks import security, services
@@ -22,6 +22,7 @@ from projects import services as project_services
 from projects.api.serializers import STAFF_ONLY_FIELDS, PartnerProjectDetailSerializer
 from projects.history import PARTNER_HIDDEN_FIELDS
 from projects.models import Project
+from registry.preferences import set_user_language
 from tests.webhook_receiver import Receiver
 
 ALL_EVENTS = [
@@ -391,3 +392,18 @@ def test_admin_lists_endpoints_without_secrets_and_disables_them(client, admin_u
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert not endpoint.active
+
+
+@pytest.mark.parametrize("active", ["en", "zh-hans"])
+def test_the_body_speaks_the_owner_language_whatever_the_thread_has_active(
+    active, selected, endpoint, receiver, manager, partner_user, django_capture_on_commit_callbacks
+):
+    set_user_language(user=partner_user, language="en")
+    with translation.override(active), django_capture_on_commit_callbacks(execute=True):
+        project_services.project_transition(
+            project=selected, actor=manager, action="start_implementation"
+        )
+    (request,) = receiver.wait_for(1)
+    assert verify(endpoint.plain_secret, request)["data"]["project"]["status_label"] == (
+        "in progress"
+    )
