@@ -137,7 +137,7 @@ def varied_queries(count: int, seed: int) -> list[str]:
                 params["search"] = varied.search_text(rng, chinese, english)
             else:
                 params.update(varied.list_filter_values(name, rng, reference))
-        found.setdefault(varied._query(params), None)
+        found.setdefault(varied.query_string(params), None)
     return list(found)
 
 

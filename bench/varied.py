@@ -315,7 +315,7 @@ RANGES = [
 ]
 
 
-def _query(params: dict) -> str:
+def query_string(params: dict) -> str:
     for low, high in RANGES:
         if low in params and high in params and _key(params[high]) < _key(params[low]):
             params[low], params[high] = params[high], params[low]
@@ -391,7 +391,7 @@ def generate(
             params = {"page_size": PAGE_SIZE, "page": _page(rng, last_page)}
             if reference.orderings and rng.random() < 0.35:
                 params["ordering"] = _ordering(rng, reference)
-            return "/api/v1/projects/?" + _query(params)
+            return "/api/v1/projects/?" + query_string(params)
 
         paths["list"] = _distinct(a_list_page, per_class)
 
@@ -406,7 +406,7 @@ def generate(
                 params["ordering"] = _ordering(rng, reference)
             if rng.random() < 0.15:
                 params["page"] = rng.randint(2, 3)
-            return "/api/v1/projects/?" + _query(params)
+            return "/api/v1/projects/?" + query_string(params)
 
         paths["filtered"] = _distinct(a_filtered_page, per_class)
 
@@ -417,7 +417,7 @@ def generate(
             params = {"page_size": PAGE_SIZE, "search": search_text(rng, chinese, english)}
             if reference.orderings and rng.random() < 0.1:
                 params["ordering"] = _ordering(rng, reference)
-            return "/api/v1/projects/?" + _query(params)
+            return "/api/v1/projects/?" + query_string(params)
 
         paths["search"] = _distinct(a_search, per_class)
 
@@ -435,7 +435,7 @@ def generate(
         def a_stats():
             endpoint = rng.choice(["summary", "balance", "flow"])
             params = a_selection(rng)
-            return f"/api/v1/stats/{endpoint}/" + (f"?{_query(params)}" if params else "")
+            return f"/api/v1/stats/{endpoint}/" + (f"?{query_string(params)}" if params else "")
 
         paths["stats"] = _distinct(a_stats, per_class)
 
@@ -448,7 +448,7 @@ def generate(
             if rng.random() < 0.35:
                 columns = rng.sample(reference.admin_columns, rng.choice([1, 1, 2]))
                 params["o"] = ".".join(("-" if rng.random() < 0.5 else "") + c for c in columns)
-            return "/admin/projects/project/?" + _query(params)
+            return "/admin/projects/project/?" + query_string(params)
 
         paths["admin_list"] = _distinct(an_admin_page, admin_per_class)
 
@@ -493,7 +493,7 @@ def generate(
                 params.update(makers[name]())
             if rng.random() < 0.15:
                 params["p"] = 2
-            return "/admin/projects/project/?" + _query(params)
+            return "/admin/projects/project/?" + query_string(params)
 
         paths["admin_filtered"] = _distinct(an_admin_filtered, admin_per_class)
 
@@ -502,7 +502,7 @@ def generate(
 
         def a_dashboard():
             params = a_selection(rng)
-            return "/admin/dashboard/" + (f"?{_query(params)}" if params else "")
+            return "/admin/dashboard/" + (f"?{query_string(params)}" if params else "")
 
         paths["admin_dashboard"] = _distinct(a_dashboard, admin_per_class)
     return {"paths": paths, "notes": notes}
